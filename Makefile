@@ -1,0 +1,41 @@
+# Herald's front door. `make up` runs everything; `make test` runs the suite.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+UV_BIN := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+UV := $(UV_BIN)
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+
+.PHONY: install up test bench lint fmt migrate clean
+
+$(UV):
+	@echo "uv not found: installing it into .tools/ with pip"
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+install: $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+
+up: install
+	$(UV) run --frozen herald up
+
+test: install
+	$(UV) run --frozen pytest
+
+bench: install
+	$(UV) run --frozen herald bench all --write docs/benchmarks.md
+
+lint: install
+	$(UV) run --frozen ruff check src tests
+	$(UV) run --frozen ruff format --check src tests
+	$(UV) run --frozen mypy
+
+fmt: install
+	$(UV) run --frozen ruff check --fix src tests
+	$(UV) run --frozen ruff format src tests
+
+migrate: install
+	$(UV) run --frozen herald migrate
+
+clean:
+	rm -rf .venv .tools .herald-test

@@ -1,0 +1,101 @@
+"""Who is calling, for which tenant, with which role — and the transaction they work in.
+
+Every authenticated route takes one of the ``Viewer``/``Agent``/``Manager``/``Admin``/``Owner``
+aliases. The dependency opens the request's one transaction, authenticates the bearer, then
+scopes the transaction to the caller's tenant (row-level security) before the route runs. It
+commits when the route returns and rolls back when it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.auth.service import KEY_PREFIX, authenticate_api_key
+from herald.kit.database import Database, scope_to_tenant
+from herald.kit.errors import Forbidden, Unauthorized
+from herald.user.models import Role
+
+bearer = HTTPBearer(auto_error=False, description="An API key (hk_…) or an access token.")
+
+
+@dataclass
+class AuthContext:
+    tenant_id: UUID
+    role: Role
+    session: AsyncSession
+    user_id: UUID | None = None
+    api_key_id: UUID | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.user_id}" if self.user_id else f"api_key:{self.api_key_id}"
+
+
+@dataclass(frozen=True)
+class Principal:
+    tenant_id: UUID
+    role: Role
+    user_id: UUID | None = None
+    api_key_id: UUID | None = None
+
+
+async def _principal(session: AsyncSession, token: str) -> Principal:
+    if token.startswith(KEY_PREFIX):
+        key = await authenticate_api_key(session, token)
+        return Principal(tenant_id=key.tenant_id, role=key.role, api_key_id=key.id)
+    raise Unauthorized("The bearer token is not a Herald API key (hk_…).")
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def authenticated(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> AsyncIterator[AuthContext]:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("Send 'Authorization: Bearer <api key or access token>'.")
+    db = get_database(request)
+    async with db.sessionmaker() as session, session.begin():
+        principal = await _principal(session, credentials.credentials)
+        await scope_to_tenant(session, principal.tenant_id)
+        ctx = AuthContext(
+            tenant_id=principal.tenant_id,
+            role=principal.role,
+            session=session,
+            user_id=principal.user_id,
+            api_key_id=principal.api_key_id,
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        )
+        request.state.auth = ctx
+        yield ctx
+
+
+def require(minimum: Role) -> Callable[[AuthContext], AuthContext]:
+    def check(ctx: Annotated[AuthContext, Depends(authenticated)]) -> AuthContext:
+        if not ctx.role.at_least(minimum):
+            raise Forbidden(
+                f"This action needs the {minimum.value} role or higher; you are {ctx.role.value}."
+            )
+        return ctx
+
+    return check
+
+
+Viewer = Annotated[AuthContext, Depends(require(Role.viewer))]
+Agent = Annotated[AuthContext, Depends(require(Role.agent))]
+Manager = Annotated[AuthContext, Depends(require(Role.manager))]
+Admin = Annotated[AuthContext, Depends(require(Role.admin))]
+Owner = Annotated[AuthContext, Depends(require(Role.owner))]

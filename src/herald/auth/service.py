@@ -1,0 +1,88 @@
+"""API keys: issue, authenticate, revoke."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.auth.models import ApiKey
+from herald.auth.repository import ApiKeyRepository
+from herald.auth.tokens import digest, random_token, same_digest
+from herald.kit.errors import NotFound, Unauthorized
+from herald.user.models import Role
+
+KEY_PREFIX = "hk_"
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+"""last_used_at is written at most once a minute per key, not on every call."""
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: ApiKey
+    secret: str
+    """The full key, shown once and never stored."""
+
+
+def _split(raw: str) -> tuple[str, str]:
+    """``hk_<prefix>_<secret>`` → (prefix, whole key)."""
+    if not raw.startswith(KEY_PREFIX):
+        raise Unauthorized("The API key is malformed: Herald keys start with 'hk_'.")
+    prefix, sep, _secret = raw[len(KEY_PREFIX) :].partition("_")
+    if not sep or not prefix:
+        raise Unauthorized("The API key is malformed; copy it again from where it was created.")
+    return prefix, raw
+
+
+async def issue_api_key(
+    session: AsyncSession,
+    tenant_id: UUID,
+    name: str,
+    role: Role = Role.admin,
+    *,
+    created_by: UUID | None = None,
+    expires_at: datetime | None = None,
+) -> IssuedKey:
+    prefix = random_token(6).replace("_", "x").replace("-", "y")
+    secret = f"{KEY_PREFIX}{prefix}_{random_token(32)}"
+    key = ApiKey(
+        tenant_id=tenant_id,
+        name=name,
+        prefix=prefix,
+        key_hash=digest(secret),
+        role=role,
+        created_by=created_by,
+        expires_at=expires_at,
+    )
+    ApiKeyRepository(session).add(key)
+    await session.flush()
+    return IssuedKey(key=key, secret=secret)
+
+
+async def authenticate_api_key(session: AsyncSession, raw: str) -> ApiKey:
+    """The live key matching ``raw``; 401 when unknown, revoked or expired."""
+    prefix, whole = _split(raw)
+    repo = ApiKeyRepository(session)
+    key = await repo.by_prefix(prefix)
+    if key is None or not same_digest(whole, key.key_hash):
+        raise Unauthorized("The API key is not valid.")
+    now = datetime.now(UTC)
+    if key.revoked_at is not None:
+        raise Unauthorized("The API key was revoked; create a new one.")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise Unauthorized("The API key has expired; create a new one.")
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
+        await repo.touch(key.id, now)
+        key.last_used_at = now
+    return key
+
+
+async def revoke_api_key(session: AsyncSession, tenant_id: UUID, key_id: UUID) -> ApiKey:
+    key = await ApiKeyRepository(session).get(tenant_id, key_id)
+    if key is None:
+        raise NotFound(f"No API key {key_id} in this tenant.")
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(UTC)
+    return key

@@ -1,0 +1,113 @@
+"""Errors that carry their HTTP status, rendered as RFC 9457 problem details.
+
+Services raise these; routes never translate exceptions by hand. Every ``detail`` says what to
+fix, in words a user can act on.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class HeraldError(Exception):
+    status: int = 500
+    title: str = "Internal error"
+
+    def __init__(self, detail: str, *, status: int | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        self.extra = extra
+
+
+class BadRequest(HeraldError):
+    status, title = 400, "Bad request"
+
+
+class Unauthorized(HeraldError):
+    status, title = 401, "Unauthorized"
+
+
+class Forbidden(HeraldError):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(HeraldError):
+    status, title = 404, "Not found"
+
+
+class Conflict(HeraldError):
+    status, title = 409, "Conflict"
+
+
+class Gone(HeraldError):
+    status, title = 410, "Gone"
+
+
+class Unprocessable(HeraldError):
+    status, title = 422, "Unprocessable content"
+
+
+class TooManyRequests(HeraldError):
+    status, title = 429, "Too many requests"
+
+
+class Locked(HeraldError):
+    status, title = 423, "Locked"
+
+
+def problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if "retry_after" in extra:
+        headers = {**(headers or {}), "Retry-After": str(extra["retry_after"])}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
+    fields = []
+    for err in errors:
+        location = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        fields.append({"field": location, "message": err.get("msg", "invalid")})
+    summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
+    return f"The request is invalid. {summary}", fields
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HeraldError)
+    async def _herald(request: Request, exc: HeraldError) -> JSONResponse:
+        return problem(request, exc.status, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail, fields = _describe_validation(list(exc.errors()))
+        return problem(request, 422, "Unprocessable content", detail, errors=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = HTTPStatus(exc.status_code).phrase
+        detail = str(exc.detail) if exc.detail else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No route matches {request.method} {request.url.path}; see /docs."
+        if exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}; see /docs."
+        return problem(request, exc.status_code, title, detail)

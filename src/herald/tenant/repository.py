@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.tenant.models import Tenant
+
+
+class TenantRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, tenant_id: UUID) -> Tenant | None:
+        return await self.session.scalar(select(Tenant).where(Tenant.id == tenant_id))
+
+    def add(self, tenant: Tenant) -> None:
+        self.session.add(tenant)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from herald.kit.models import Base, IdMixin, TenantScopedMixin, TimestampMixin, str_enum
+
+
+class Role(StrEnum):
+    """A member's role in one tenant, from most to least powerful."""
+
+    owner = "owner"
+    admin = "admin"
+    manager = "manager"
+    agent = "agent"
+    viewer = "viewer"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+_RANKS = {Role.owner: 5, Role.admin: 4, Role.manager: 3, Role.agent: 2, Role.viewer: 1}
+
+
+class User(IdMixin, TimestampMixin, Base):
+    """A person who signs in. Global: one user may be a member of several tenants."""
+
+    __tablename__ = "users"
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    """Stored lower-cased, so uniqueness is case-insensitive."""
+    name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    failed_login_attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+
+class Membership(IdMixin, TenantScopedMixin, TimestampMixin, Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role))

@@ -1,0 +1,143 @@
+"""Test fixtures: one real PostgreSQL per test session, migrated from scratch.
+
+The embedded server (data in ``.herald-test/``) is used unless ``HERALD_TEST_DATABASE_URL``
+points at another server. Tests commit for real, as the application does; they stay apart by
+creating their own tenants (``make_tenant``), never by sharing rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+
+from herald.app import create_app
+from herald.auth.service import issue_api_key
+from herald.kit.database import Database, normalize_url
+from herald.kit.embedded import (
+    ensure_database,
+    is_running,
+    start_embedded,
+    stop_embedded,
+    to_libpq_url,
+)
+from herald.migrations import upgrade
+from herald.settings import Settings
+from herald.tenant.flows import onboard_tenant
+from herald.tenant.schemas import TenantCreate
+from herald.user.models import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA_DIR = ROOT / ".herald-test"
+TEST_DATABASE = "herald_test"
+
+
+def _admin_url(url: str) -> str:
+    base, _, query = to_libpq_url(url).partition("?")
+    head = base.rsplit("/", 1)[0]
+    return f"{head}/postgres" + (f"?{query}" if query else "")
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A freshly created, fully migrated test database."""
+    external = os.environ.get("HERALD_TEST_DATABASE_URL")
+    started_here = False
+    if external:
+        server_url = normalize_url(external)
+    else:
+        started_here = not is_running(TEST_DATA_DIR)
+        server_url = start_embedded(TEST_DATA_DIR, "postgres")
+    ensure_database(_admin_url(server_url), TEST_DATABASE, recreate=True)
+    url = _with_database(server_url, TEST_DATABASE)
+    upgrade(url)
+    yield url
+    if started_here:
+        stop_embedded(TEST_DATA_DIR)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("herald-data"),
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",  # type: ignore[arg-type]
+        demo=False,
+    )
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url, pool_size=5)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, db: Database) -> FastAPI:
+    return create_app(settings, db)
+
+
+@pytest_asyncio.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://herald.test") as c:
+        yield c
+
+
+@dataclass
+class TenantFixture:
+    """A tenant with its owner and an owner API key, ready for requests."""
+
+    id: UUID
+    owner_id: UUID
+    owner_email: str
+    api_key: str
+    db: Database
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    async def key_for(self, role: Role) -> dict[str, str]:
+        """Headers carrying a fresh API key of ``role`` in this tenant."""
+        async with self.db.tenant_session(self.id) as session:
+            issued = await issue_api_key(session, self.id, f"{role} key", role)
+        return {"Authorization": f"Bearer {issued.secret}"}
+
+
+MakeTenant = Callable[..., Awaitable[TenantFixture]]
+
+
+@pytest.fixture
+def make_tenant(db: Database) -> MakeTenant:
+    async def make(name: str = "Shop", country: str = "US", timezone: str = "UTC") -> TenantFixture:
+        email = f"owner-{uuid4().hex[:12]}@example.com"
+        data = TenantCreate(name=name, country=country, timezone=timezone)
+        async with db.system_session() as session:
+            done = await onboard_tenant(session, data, email)
+        return TenantFixture(done.tenant.id, done.owner.id, email, done.api_key.secret, db)
+
+    return make
+
+
+@pytest_asyncio.fixture
+async def tenant(make_tenant: MakeTenant) -> TenantFixture:
+    return await make_tenant("First Shop")
+
+
+@pytest_asyncio.fixture
+async def other_tenant(make_tenant: MakeTenant) -> TenantFixture:
+    return await make_tenant("Second Shop", country="GB", timezone="Europe/London")
