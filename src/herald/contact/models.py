@@ -1,0 +1,165 @@
+"""Contacts, their consent per channel (with its proof), the do-not-contact list and
+suppression rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from herald.kit.models import Base, IdMixin, TenantScopedMixin, TimestampMixin, str_enum, utcnow
+
+
+class Channel(StrEnum):
+    sms = "sms"
+    whatsapp = "whatsapp"
+
+
+class ConsentStatus(StrEnum):
+    opted_in = "opted_in"
+    """Express consent (a form, a keyword, a checkbox that was not pre-ticked)."""
+    implied = "implied"
+    """Inferred consent (an existing customer relationship, UK soft opt-in)."""
+    unknown = "unknown"
+    opted_out = "opted_out"
+
+
+class ConsentMethod(StrEnum):
+    """How a consent change was captured: part of the proof GDPR art. 7 and the TCPA ask for."""
+
+    api = "api"
+    import_ = "import"
+    keyword = "keyword"
+    form = "form"
+    integration = "integration"
+    admin = "admin"
+    erasure = "erasure"
+
+
+class Gender(StrEnum):
+    female = "female"
+    male = "male"
+    other = "other"
+    unknown = "unknown"
+
+
+class DncReason(StrEnum):
+    stop = "stop"
+    complaint = "complaint"
+    manual = "manual"
+    erased = "erased"
+
+
+class Contact(IdMixin, TenantScopedMixin, TimestampMixin, Base):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "phone_e164"),
+        Index(
+            "uq_contacts_tenant_id_email",
+            "tenant_id",
+            text("lower(email)"),
+            unique=True,
+            postgresql_where=text("email IS NOT NULL"),
+        ),
+        Index("ix_contacts_tenant_id_created_at", "tenant_id", "created_at"),
+        Index("ix_contacts_tenant_id_birth_date", "tenant_id", "birth_date"),
+        Index("ix_contacts_tenant_id_sms_status", "tenant_id", "sms_status"),
+        Index("ix_contacts_tenant_id_whatsapp_status", "tenant_id", "whatsapp_status"),
+        Index("ix_contacts_tags", "tags", postgresql_using="gin"),
+    )
+
+    phone_e164: Mapped[str | None] = mapped_column(String(16))
+    """E.164; NULL only once the contact is erased."""
+    email: Mapped[str | None] = mapped_column(String(320))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    gender: Mapped[Gender | None] = mapped_column(str_enum(Gender))
+    birth_date: Mapped[date | None]
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    company: Mapped[str | None] = mapped_column(String(200))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    source: Mapped[str | None] = mapped_column(String(100))
+    """Where the contact came from: api, import, shopify, form, inbound…"""
+
+    sms_status: Mapped[ConsentStatus] = mapped_column(
+        str_enum(ConsentStatus), default=ConsentStatus.unknown, server_default="unknown"
+    )
+    sms_source: Mapped[str | None] = mapped_column(String(200))
+    sms_changed_at: Mapped[datetime | None]
+    whatsapp_status: Mapped[ConsentStatus] = mapped_column(
+        str_enum(ConsentStatus), default=ConsentStatus.unknown, server_default="unknown"
+    )
+    whatsapp_source: Mapped[str | None] = mapped_column(String(200))
+    whatsapp_changed_at: Mapped[datetime | None]
+
+    blocked: Mapped[bool] = mapped_column(default=False, server_default="false")
+    blocked_reason: Mapped[str | None] = mapped_column(String(500))
+    last_message_at: Mapped[datetime | None]
+    """Last message either way (inbox ordering)."""
+    last_sent_at: Mapped[datetime | None]
+    """Last outbound message (suppression windows)."""
+    unread_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    import_batch_id: Mapped[UUID | None] = mapped_column(index=True)
+    """The import that created the contact; the foreign key is added with import batches."""
+    erased_at: Mapped[datetime | None]
+
+
+class ConsentEvent(IdMixin, TenantScopedMixin, Base):
+    """Append-only proof of every consent change: who, when, how, with what wording."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (
+        Index("ix_consent_events_contact_id_occurred_at", "contact_id", "occurred_at"),
+    )
+
+    contact_id: Mapped[UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    status: Mapped[ConsentStatus] = mapped_column(str_enum(ConsentStatus))
+    previous_status: Mapped[ConsentStatus | None] = mapped_column(str_enum(ConsentStatus))
+    method: Mapped[ConsentMethod] = mapped_column(str_enum(ConsentMethod))
+    source: Mapped[str | None] = mapped_column(String(200))
+    wording: Mapped[str | None] = mapped_column(Text)
+    """The text the person agreed to, as shown (or its version id)."""
+    actor: Mapped[str | None] = mapped_column(String(100))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class DoNotContact(IdMixin, TenantScopedMixin, Base):
+    """A number nobody in the tenant may message. Matched by ``phone_hash`` so that an erased
+    person's entry keeps working after the number itself is gone."""
+
+    __tablename__ = "do_not_contact"
+    __table_args__ = (UniqueConstraint("tenant_id", "phone_hash"),)
+
+    phone_e164: Mapped[str | None] = mapped_column(String(16))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    """Hex SHA-256 of ``tenant_id || phone_e164`` (see ``herald.contact.dnc_hash``)."""
+    reason: Mapped[DncReason] = mapped_column(str_enum(DncReason))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+class SuppressionRule(IdMixin, TenantScopedMixin, TimestampMixin, Base):
+    """ "No marketing to a contact messaged in the last ``window_days`` days"."""
+
+    __tablename__ = "suppression_rules"
+    __table_args__ = (
+        Index("ix_suppression_rules_active", "tenant_id", postgresql_where=text("is_active")),
+    )
+
+    name: Mapped[str] = mapped_column(String(200))
+    window_days: Mapped[int] = mapped_column(default=90, server_default="90")
+    channel: Mapped[Channel | None] = mapped_column(str_enum(Channel))
+    """NULL: every channel."""
+    is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
+    expires_at: Mapped[datetime | None]

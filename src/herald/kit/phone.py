@@ -1,0 +1,68 @@
+"""Phone numbers: parse anything a person types into E.164, or say exactly why not."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: (
+        "no country: write it as +<country code><number> or give a default country"
+    ),
+    NumberParseException.NOT_A_NUMBER: "not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+_LENGTH_REASONS = {
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    ValidationResult.INVALID_LENGTH: "wrong length",
+}
+_NOT_MOBILE = {
+    PhoneNumberType.FIXED_LINE,
+    PhoneNumberType.TOLL_FREE,
+    PhoneNumberType.PREMIUM_RATE,
+    PhoneNumberType.SHARED_COST,
+    PhoneNumberType.PAGER,
+    PhoneNumberType.UAN,
+    PhoneNumberType.VOICEMAIL,
+}
+
+
+class PhoneError(ValueError):
+    """A number that cannot be messaged; ``reason`` is meant for the person who typed it."""
+
+    def __init__(self, raw: str, reason: str) -> None:
+        super().__init__(
+            f"{raw!r} is {reason}" if reason.startswith("not") else f"{raw!r}: {reason}"
+        )
+        self.raw = raw
+        self.reason = reason
+
+
+def parse_phone(raw: str, default_region: str | None, *, require_mobile: bool = False) -> str:
+    """``raw`` in E.164 (``+14155550123``). National formats use ``default_region`` (ISO code)."""
+    text = raw.strip()
+    if not text:
+        raise PhoneError(raw, "empty")
+    try:
+        number = phonenumbers.parse(text, default_region.upper() if default_region else None)
+    except NumberParseException as exc:
+        raise PhoneError(raw, _PARSE_REASONS.get(exc.error_type, "not a phone number")) from exc
+    length = phonenumbers.is_possible_number_with_reason(number)
+    if length not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+        raise PhoneError(raw, _LENGTH_REASONS.get(length, "wrong length"))
+    if not phonenumbers.is_valid_number(number):
+        region = phonenumbers.region_code_for_country_code(number.country_code or 0)
+        raise PhoneError(raw, f"not a valid number for region {region}")
+    if require_mobile and phonenumbers.number_type(number) in _NOT_MOBILE:
+        raise PhoneError(raw, "not a mobile number (SMS cannot reach a landline)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of(e164: str) -> str | None:
+    """The ISO region of an E.164 number (for time zones and quiet hours)."""
+    number = phonenumbers.parse(e164, None)
+    return phonenumbers.region_code_for_number(number)
