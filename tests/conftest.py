@@ -14,9 +14,11 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import httpx
+import psycopg
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
+from psycopg import sql
 
 from herald.app import create_app
 from herald.auth.service import issue_api_key
@@ -36,7 +38,7 @@ from herald.user.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = ROOT / ".herald-test"
-TEST_DATABASE = "herald_test"
+TEST_DATABASE_PREFIX = "herald_test_"
 
 
 def _admin_url(url: str) -> str:
@@ -52,7 +54,12 @@ def _with_database(url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    """A freshly created, fully migrated test database."""
+    """A freshly created, fully migrated database of this test run's own.
+
+    Test runs may overlap (several terminals): each gets a database named after its pid, and
+    the embedded server is stopped only by the run that started it, once no other run's
+    database is left on it.
+    """
     external = os.environ.get("HERALD_TEST_DATABASE_URL")
     started_here = False
     if external:
@@ -60,11 +67,18 @@ def database_url() -> Iterator[str]:
     else:
         started_here = not is_running(TEST_DATA_DIR)
         server_url = start_embedded(TEST_DATA_DIR, "postgres")
-    ensure_database(_admin_url(server_url), TEST_DATABASE, recreate=True)
-    url = _with_database(server_url, TEST_DATABASE)
+    name = f"{TEST_DATABASE_PREFIX}{os.getpid()}"
+    admin_url = _admin_url(server_url)
+    ensure_database(admin_url, name, recreate=True)
+    url = _with_database(server_url, name)
     upgrade(url)
     yield url
-    if started_here:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        others = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (TEST_DATABASE_PREFIX + "%",)
+        ).fetchone()
+    if started_here and others is not None and others[0] == 0:
         stop_embedded(TEST_DATA_DIR)
 
 
