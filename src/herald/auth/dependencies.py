@@ -80,6 +80,7 @@ async def authenticated(
             user_agent=request.headers.get("user-agent"),
         )
         request.state.auth = ctx
+        session.info["auth"] = ctx  # who acts, for the audit log's flush listener
         yield ctx
 
 
