@@ -11,7 +11,7 @@ import procrastinate
 from herald.kit.embedded import to_libpq_url
 
 BLUEPRINTS: dict[str, procrastinate.Blueprint] = {}
-"""Namespace → blueprint. A task named ``cleanup`` in namespace ``auth`` runs as ``auth:cleanup``."""
+"""Namespace → blueprint: task ``cleanup`` in namespace ``auth`` runs as ``auth:cleanup``."""
 
 
 def build_task_app(database_url: str) -> procrastinate.App:
