@@ -4,7 +4,9 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 UV_BIN := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 UV := $(UV_BIN)
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+# The first Python >= 3.11 that actually runs here (uv must never download one).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && command -v $$p && break; done)
 
 .PHONY: install up test bench lint fmt migrate clean
 
