@@ -87,7 +87,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     return Settings(
         database_url=database_url,
         data_dir=tmp_path_factory.mktemp("herald-data"),
-        secret_key="test-secret-key-that-is-long-enough-for-hs256",  # type: ignore[arg-type]
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
         demo=False,
     )
 

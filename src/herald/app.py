@@ -7,10 +7,29 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from herald.audit.service import install_audit_listener
+from herald.kit.crypto import configure_keyring, load_keyring
 from herald.kit.database import Database, database_url
 from herald.kit.errors import install_error_handlers
+from herald.kit.mailer import build_mailer
+from herald.kit.observability import (
+    Metrics,
+    RequestContextMiddleware,
+    configure_logging,
+    metrics_endpoint,
+)
 from herald.routers import ROUTERS
 from herald.settings import Settings, get_settings
+from herald.worker import build_task_app
+
+
+@asynccontextmanager
+async def open_tasks(app: FastAPI, url: str) -> AsyncIterator[None]:
+    """Open the task app for the app's lifetime as ``app.state.tasks``, so routes can defer."""
+    tasks = build_task_app(url)
+    async with tasks.open_async():
+        app.state.tasks = tasks
+        yield
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -20,12 +39,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if db is not None:
-            yield
+            async with open_tasks(app, db.url):
+                yield
             return
         with database_url(settings) as url:
             app.state.db = Database(url, pool_size=settings.db_pool_size)
             try:
-                yield
+                async with open_tasks(app, url):
+                    yield
             finally:
                 await app.state.db.dispose()
 
@@ -36,9 +57,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.mailer = build_mailer(settings)
     if db is not None:
         app.state.db = db
     install_error_handlers(app)
+    configure_logging(settings)
+    configure_keyring(load_keyring(settings))
+    install_audit_listener()
+    app.state.metrics = Metrics()
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in ROUTERS:
         app.include_router(router)
     return app

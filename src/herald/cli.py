@@ -5,14 +5,25 @@ from __future__ import annotations
 import typer
 
 from herald.auth import cli as auth_cli
+from herald.bench import cli as bench_cli
+from herald.keys import cli as keys_cli
 from herald.kit.database import database_url
 from herald.migrations import upgrade
+from herald.runtime import cli as runtime_cli
 from herald.settings import get_settings
 from herald.tenant import cli as tenant_cli
+from herald.user import cli as user_cli
 
 app = typer.Typer(help="Herald: SMS and WhatsApp messaging.", no_args_is_help=True)
 app.add_typer(tenant_cli.app, name="tenant")
 app.add_typer(auth_cli.app, name="apikey")
+app.add_typer(user_cli.app, name="user")
+app.add_typer(keys_cli.app, name="keys")
+app.command("up")(runtime_cli.up)
+app.command("api")(runtime_cli.api)
+app.command("worker")(runtime_cli.worker)
+app.command("sim")(runtime_cli.sim)
+app.command("bench")(bench_cli.bench)
 
 
 @app.command()

@@ -5,11 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from herald import health
+from herald.audit import routes as audit_routes
 from herald.auth import routes as auth_routes
+from herald.secret import routes as secret_routes
 from herald.tenant import routes as tenant_routes
+from herald.user import routes as user_routes
 
 ROUTERS: list[APIRouter] = [
     health.router,
     tenant_routes.router,
     auth_routes.api_keys,
+    auth_routes.sessions,
+    user_routes.members,
+    user_routes.invitations,
+    user_routes.me,
+    audit_routes.router,
+    secret_routes.router,
 ]

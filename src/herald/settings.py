@@ -17,12 +17,11 @@ class Settings(BaseSettings):
         description="PostgreSQL >= 15 URL. Unset: an embedded PostgreSQL is started in data_dir.",
     )
     data_dir: Path = Field(default=Path(".herald"), description="Embedded database, keys, state.")
-    host: str = "127.0.0.1"
-    port: int = 8000
-    sim_port: int = 8001
+    host: str = Field(default="127.0.0.1", description="Interface the API listens on.")
+    port: int = Field(default=8000, description="API port.")
+    sim_port: int = Field(default=8001, description="Provider simulator port.")
     public_url: str | None = Field(default=None, description="Base URL users reach the API at.")
-    environment: str = Field(default="development", description="development | production")
-    log_level: str = "INFO"
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool | None = Field(default=None, description="Force JSON logs; default: not a TTY.")
 
     secret_key: SecretStr | None = Field(
@@ -33,22 +32,24 @@ class Settings(BaseSettings):
         description="Comma-separated 'kid:base64key' AES-256 keys; the first encrypts. "
         "Unset: a keyring file in data_dir is used.",
     )
-    access_token_minutes: int = 15
-    refresh_token_days: int = 30
-    magic_link_minutes: int = 15
-    lockout_threshold: int = 5
-    lockout_minutes: int = 15
-    auth_rate_limit_per_minute: int = 10
+    access_token_minutes: int = Field(default=15, description="Lifetime of a JWT access token.")
+    refresh_token_days: int = Field(default=30, description="Lifetime of a refresh token.")
+    magic_link_minutes: int = Field(default=15, description="Lifetime of a magic sign-in link.")
+    lockout_threshold: int = Field(default=5, description="Failed passwords before a lockout.")
+    lockout_minutes: int = Field(default=15, description="How long a lockout lasts.")
+    auth_rate_limit_per_minute: int = Field(
+        default=10, description="Sign-in attempts per minute per IP and per email (all replicas)."
+    )
 
     mailer: str = Field(default="console", description="console | smtp")
-    smtp_host: str = "localhost"
+    smtp_host: str = Field(default="localhost", description="SMTP server, with mailer=smtp.")
     smtp_port: int = 587
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     mail_from: str = "Herald <no-reply@herald.local>"
 
-    db_pool_size: int = 10
+    db_pool_size: int = Field(default=10, description="Connections per process (plus overflow).")
     demo: bool = Field(default=True, description="Create a demo tenant on a new data dir.")
 
     @property

@@ -6,15 +6,26 @@ app is opened by API processes (to defer jobs inside a request's transaction) an
 
 from __future__ import annotations
 
+import functools
+
 import procrastinate
 
+from herald.auth import tasks as auth_tasks
 from herald.kit.embedded import to_libpq_url
+from herald.runtime import tasks as runtime_tasks
 
-BLUEPRINTS: dict[str, procrastinate.Blueprint] = {}
+BLUEPRINTS: dict[str, procrastinate.Blueprint] = {
+    "runtime": runtime_tasks.blueprint,
+    "auth": auth_tasks.blueprint,
+}
 """Namespace → blueprint: task ``cleanup`` in namespace ``auth`` runs as ``auth:cleanup``."""
 
 
+@functools.cache
 def build_task_app(database_url: str) -> procrastinate.App:
+    """The process's task app for ``database_url``, built once: procrastinate renames a
+    blueprint's tasks in place when it adds them, so a second app would get them prefixed twice
+    (``runtime:runtime:heartbeat``) and find none of its jobs' tasks."""
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=to_libpq_url(database_url)),
     )

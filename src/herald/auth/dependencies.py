@@ -17,10 +17,15 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.auth.access import decode_access_token
 from herald.auth.service import KEY_PREFIX, authenticate_api_key
 from herald.kit.database import Database, scope_to_tenant
 from herald.kit.errors import Forbidden, Unauthorized
+from herald.kit.mailer import Mailer
+from herald.kit.ratelimit import RateLimiter
+from herald.settings import Settings
 from herald.user.models import Role
+from herald.user.repository import UserRepository
 
 bearer = HTTPBearer(auto_error=False, description="An API key (hk_…) or an access token.")
 
@@ -48,16 +53,48 @@ class Principal:
     api_key_id: UUID | None = None
 
 
-async def _principal(session: AsyncSession, token: str) -> Principal:
+async def _principal(session: AsyncSession, settings: Settings, token: str) -> Principal:
+    """An API key, or a user's access token. For a user the membership's *current* role counts,
+    not the one in the token: a demotion or removal takes effect on the next request."""
     if token.startswith(KEY_PREFIX):
         key = await authenticate_api_key(session, token)
         return Principal(tenant_id=key.tenant_id, role=key.role, api_key_id=key.id)
-    raise Unauthorized("The bearer token is not a Herald API key (hk_…).")
+    claims = decode_access_token(settings, token)
+    membership = await UserRepository(session).active_membership(claims.tenant_id, claims.user_id)
+    if membership is None:
+        raise Unauthorized("You are no longer a member of this tenant; sign in again.")
+    return Principal(tenant_id=claims.tenant_id, role=membership.role, user_id=claims.user_id)
 
 
 def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_mailer(request: Request) -> Mailer:
+    """The app's mailer (``create_app`` sets it from the settings; tests swap it)."""
+    mailer: Mailer = request.app.state.mailer
+    return mailer
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    return RateLimiter(get_database(request), get_app_settings(request).auth_rate_limit_per_minute)
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+Db = Annotated[Database, Depends(get_database)]
+AppSettings = Annotated[Settings, Depends(get_app_settings)]
+AppMailer = Annotated[Mailer, Depends(get_mailer)]
+Limiter = Annotated[RateLimiter, Depends(get_rate_limiter)]
+ClientIp = Annotated[str | None, Depends(client_ip)]
 
 
 async def authenticated(
@@ -68,7 +105,7 @@ async def authenticated(
         raise Unauthorized("Send 'Authorization: Bearer <api key or access token>'.")
     db = get_database(request)
     async with db.sessionmaker() as session, session.begin():
-        principal = await _principal(session, credentials.credentials)
+        principal = await _principal(session, get_app_settings(request), credentials.credentials)
         await scope_to_tenant(session, principal.tenant_id)
         ctx = AuthContext(
             tenant_id=principal.tenant_id,
@@ -76,7 +113,7 @@ async def authenticated(
             session=session,
             user_id=principal.user_id,
             api_key_id=principal.api_key_id,
-            ip=request.client.host if request.client else None,
+            ip=client_ip(request),
             user_agent=request.headers.get("user-agent"),
         )
         request.state.auth = ctx
@@ -100,3 +137,13 @@ Agent = Annotated[AuthContext, Depends(require(Role.agent))]
 Manager = Annotated[AuthContext, Depends(require(Role.manager))]
 Admin = Annotated[AuthContext, Depends(require(Role.admin))]
 Owner = Annotated[AuthContext, Depends(require(Role.owner))]
+
+
+def signed_in_user(ctx: Annotated[AuthContext, Depends(authenticated)]) -> AuthContext:
+    if ctx.user_id is None:
+        raise Forbidden("This needs a user's access token (from /v1/auth/login), not an API key.")
+    return ctx
+
+
+SignedIn = Annotated[AuthContext, Depends(signed_in_user)]
+"""A person (any role), never an API key: for their own password and profile."""

@@ -3,10 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from herald.kit.models import Base, IdMixin, TenantScopedMixin, TimestampMixin, str_enum
+from herald.kit.models import (
+    Base,
+    IdMixin,
+    TenantScopedMixin,
+    TimestampMixin,
+    str_enum,
+    utcnow,
+)
 from herald.user.models import Role
 
 
@@ -25,3 +32,33 @@ class ApiKey(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     last_used_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class RefreshToken(IdMixin, TenantScopedMixin, Base):
+    """One link of a refresh-token chain. Each refresh marks the presented token used and issues
+    the next one in the same ``family_id``; a used token presented again means it was stolen,
+    so the whole family is revoked. Only the SHA-256 digest of the token is stored."""
+
+    __tablename__ = "refresh_tokens"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[UUID] = mapped_column(index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class MagicLinkToken(IdMixin, Base):
+    """A single-use sign-in link sent by email (digest only). ``tenant_id`` is the tenant asked
+    for when the link was requested; none means the user's oldest membership."""
+
+    __tablename__ = "magic_link_tokens"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[UUID | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

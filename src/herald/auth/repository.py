@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Delete, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.auth.models import ApiKey
+from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
 from herald.kit.pagination import PageParams, keyset
+from herald.kit.ratelimit import WINDOW, purge_windows
+from herald.user.models import Invitation
 
 
 class ApiKeyRepository:
@@ -35,3 +38,87 @@ class ApiKeyRepository:
         await self.session.execute(
             update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now)
         )
+
+
+class RefreshTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, token: RefreshToken) -> None:
+        self.session.add(token)
+
+    async def by_hash(self, token_hash: str) -> RefreshToken | None:
+        return await self.session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+        )
+
+    async def claim(self, token_id: UUID, now: datetime) -> bool:
+        """Mark the token used unless it already was; only one of two racing refreshes wins."""
+        claimed = await self.session.scalar(
+            update(RefreshToken)
+            .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
+            .values(used_at=now)
+            .returning(RefreshToken.id)
+        )
+        return claimed is not None
+
+    async def revoke_family(self, family_id: UUID, now: datetime) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def revoke_user(self, user_id: UUID, now: datetime) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+class MagicLinkRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, token: MagicLinkToken) -> None:
+        self.session.add(token)
+
+    async def redeem(self, token_hash: str, now: datetime) -> MagicLinkToken | None:
+        """Mark a live token used and return it; None when unknown, used or expired."""
+        return await self.session.scalar(
+            update(MagicLinkToken)
+            .where(
+                MagicLinkToken.token_hash == token_hash,
+                MagicLinkToken.used_at.is_(None),
+                MagicLinkToken.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(MagicLinkToken)
+        )
+
+
+REVOKED_GRACE = timedelta(days=1)
+"""Revoked refresh tokens are kept a day for inspection. Used ones are kept until they expire:
+a replay of one must still be recognised as reuse, and revoke its family."""
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> dict[str, int]:
+    """Delete sign-in material nobody can use any more; return the count per kind."""
+    statements: dict[str, Delete] = {
+        "refresh_tokens": delete(RefreshToken).where(
+            or_(RefreshToken.expires_at < now, RefreshToken.revoked_at < now - REVOKED_GRACE)
+        ),
+        "magic_link_tokens": delete(MagicLinkToken).where(
+            or_(MagicLinkToken.expires_at < now, MagicLinkToken.used_at.is_not(None))
+        ),
+        "invitations": delete(Invitation).where(
+            or_(Invitation.expires_at < now, Invitation.accepted_at.is_not(None))
+        ),
+    }
+    counts = {}
+    for kind, stmt in statements.items():
+        result = cast(CursorResult[Any], await session.execute(stmt))
+        counts[kind] = int(result.rowcount)
+    counts["rate_limit_hits"] = await purge_windows(session, now - WINDOW)
+    return counts

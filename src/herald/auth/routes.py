@@ -3,12 +3,31 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Response, status
 
-from herald.auth import service
-from herald.auth.dependencies import Admin
+from herald.auth import service, signin
+from herald.auth.dependencies import (
+    Admin,
+    AppMailer,
+    AppSettings,
+    ClientIp,
+    Db,
+    Limiter,
+    SignedIn,
+)
 from herald.auth.repository import ApiKeyRepository
-from herald.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from herald.auth.schemas import (
+    Accepted,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    LoginRequest,
+    MagicLinkRequest,
+    MagicLinkVerify,
+    PasswordChange,
+    RefreshRequest,
+    TokenPairRead,
+)
 from herald.kit.errors import Forbidden
 from herald.kit.pagination import Page, PageParams, build_page, page_params
 
@@ -46,3 +65,83 @@ async def create_api_key(data: ApiKeyCreate, auth: Admin) -> ApiKeyCreated:
 async def revoke_api_key(key_id: UUID, auth: Admin) -> ApiKeyRead:
     key = await service.revoke_api_key(auth.session, auth.tenant_id, key_id)
     return ApiKeyRead.model_validate(key)
+
+
+sessions = APIRouter(prefix="/v1/auth", tags=["sign-in"])
+
+
+@sessions.post("/login", response_model=TokenPairRead, summary="Sign in with email and password")
+async def login(
+    data: LoginRequest, db: Db, settings: AppSettings, limiter: Limiter, ip: ClientIp
+) -> TokenPairRead:
+    await limiter.check("login", ip, data.email)
+    async with signin.sign_in_transaction(db) as session:
+        pair = await signin.login(session, settings, data.email, data.password, data.tenant_id)
+    return TokenPairRead.model_validate(pair)
+
+
+@sessions.post("/refresh", response_model=TokenPairRead, summary="Trade a refresh token")
+async def refresh(
+    data: RefreshRequest, db: Db, settings: AppSettings, limiter: Limiter, ip: ClientIp
+) -> TokenPairRead:
+    await limiter.check("refresh", ip)
+    async with signin.sign_in_transaction(db) as session:
+        pair = await signin.refresh(session, settings, data.refresh_token)
+    return TokenPairRead.model_validate(pair)
+
+
+@sessions.post(
+    "/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a refresh token's family"
+)
+async def logout(data: RefreshRequest, db: Db) -> Response:
+    async with db.system_session() as session:
+        await signin.logout(session, data.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@sessions.post(
+    "/magic-link",
+    response_model=Accepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Email a single-use sign-in link",
+)
+async def request_magic_link(
+    data: MagicLinkRequest,
+    db: Db,
+    settings: AppSettings,
+    mailer: AppMailer,
+    limiter: Limiter,
+    ip: ClientIp,
+    background: BackgroundTasks,
+) -> Accepted:
+    """Answers the same whether or not the address has an account. The mail goes out after the
+    response, so the answer's timing does not tell either."""
+    await limiter.check("magic-link", ip, data.email)
+    async with db.system_session() as session:
+        mail = await signin.request_magic_link(session, settings, data.email, data.tenant_id)
+    if mail is not None:
+        background.add_task(mailer.send, mail)
+    return Accepted(detail="If the address has an account, a sign-in link is on its way.")
+
+
+@sessions.post(
+    "/magic-link/verify", response_model=TokenPairRead, summary="Sign in with a magic link"
+)
+async def verify_magic_link(
+    data: MagicLinkVerify, db: Db, settings: AppSettings, limiter: Limiter, ip: ClientIp
+) -> TokenPairRead:
+    await limiter.check("magic-link-verify", ip)
+    async with db.system_session() as session:
+        pair = await signin.verify_magic_link(session, settings, data.token)
+    return TokenPairRead.model_validate(pair)
+
+
+@sessions.post("/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change your password")
+async def change_password(data: PasswordChange, auth: SignedIn, db: Db) -> Response:
+    """Needs the current password. Signs out every other device (their refresh tokens)."""
+    assert auth.user_id is not None  # SignedIn guarantees a user
+    async with db.system_session() as session:
+        await signin.change_password(
+            session, auth.user_id, data.current_password, data.new_password
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from herald.auth.passwords import MIN_LENGTH
 from herald.user.models import Role
 
 
@@ -29,3 +30,44 @@ class ApiKeyCreate(BaseModel):
 
 class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The full key. Shown once: store it now.")
+
+
+class LoginRequest(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=1024)
+    tenant_id: UUID | None = Field(
+        default=None, description="Tenant to sign in to; default: your oldest membership."
+    )
+
+
+class TokenPairRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    access_token: str
+    refresh_token: str = Field(description="Single use: each refresh returns a new one.")
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    tenant_id: UUID
+    role: Role
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class MagicLinkRequest(BaseModel):
+    email: EmailStr
+    tenant_id: UUID | None = None
+
+
+class MagicLinkVerify(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class Accepted(BaseModel):
+    detail: str
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(max_length=1024, description=f"At least {MIN_LENGTH} characters.")

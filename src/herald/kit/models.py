@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import ClassVar
 from uuid import UUID
 
 from sqlalchemy import DateTime, ForeignKey, MetaData, func
@@ -24,6 +25,8 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: DateTime(timezone=True)}
+    __personal_data__: ClassVar[frozenset[str]] = frozenset()
+    """Columns holding a person's data: named in the audit log, never copied into it."""
 
 
 def str_enum(enum: type[StrEnum], length: int = 20) -> SAEnum:

@@ -50,3 +50,18 @@ class Membership(IdMixin, TenantScopedMixin, TimestampMixin, Base):
 
     user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(str_enum(Role))
+
+
+class Invitation(IdMixin, TenantScopedMixin, TimestampMixin, Base):
+    """An emailed offer to join a tenant with a role. Single use; only the token's digest is
+    stored."""
+
+    __tablename__ = "invitations"
+    __personal_data__ = frozenset({"email"})
+
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]

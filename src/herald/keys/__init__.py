@@ -1,0 +1,1 @@
+"""Encryption keys: the registry of encrypted columns, key rotation and re-encryption."""

@@ -1,0 +1,57 @@
+"""Entry points of the processes ``herald up`` supervises; each also runs on its own
+(``herald api``, ``herald worker``, ``herald sim``) for production deployments."""
+
+from __future__ import annotations
+
+import asyncio
+
+import uvicorn
+
+from herald.kit.database import database_url
+from herald.kit.observability import configure_logging
+from herald.settings import Settings
+from herald.worker import build_task_app
+
+
+def run_api(settings: Settings, *, workers: int | None = None, access_log: bool = False) -> None:
+    """Serve the API with uvicorn (the app factory re-reads settings in each worker process)."""
+    uvicorn.run(
+        "herald.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        access_log=access_log,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def run_sim(settings: Settings) -> None:
+    uvicorn.run(
+        "herald.sim.app:create_sim_app",
+        factory=True,
+        host=settings.host,
+        port=settings.sim_port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def run_worker(settings: Settings, *, concurrency: int, shutdown_timeout: float) -> None:
+    """Run jobs of every queue, and the periodic scheduler, until SIGINT/SIGTERM.
+
+    On a signal, procrastinate stops fetching jobs and waits up to ``shutdown_timeout`` seconds
+    for running ones before aborting them.
+    """
+    configure_logging(settings)
+    with database_url(settings) as url:
+        asyncio.run(_work(url, concurrency, shutdown_timeout))
+
+
+async def _work(url: str, concurrency: int, shutdown_timeout: float) -> None:
+    tasks = build_task_app(url)
+    async with tasks.open_async():
+        await tasks.run_worker_async(
+            concurrency=concurrency,
+            shutdown_graceful_timeout=shutdown_timeout,
+            install_signal_handlers=True,
+        )

@@ -1,0 +1,57 @@
+"""Accepting an invitation: redeem it, create the account if new, join, sign in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.auth.passwords import hash_password
+from herald.auth.signin import TokenPair, issue_tokens
+from herald.auth.tokens import digest
+from herald.kit.errors import Forbidden, NotFound
+from herald.settings import Settings
+from herald.user.models import Invitation, Membership, User
+from herald.user.repository import InvitationRepository, UserRepository
+from herald.user.service import add_member
+
+
+async def _account_for(
+    repo: UserRepository, invitation: Invitation, password: str | None, name: str | None
+) -> User:
+    """The invited address's user, created if new. An existing account keeps its password: the
+    invitation proves the mailbox, not a right to replace credentials."""
+    user = await repo.by_email(invitation.email)
+    if user is None:
+        user = User(
+            email=invitation.email,
+            name=name,
+            password_hash=hash_password(password) if password is not None else None,
+        )
+        repo.add(user)
+        await repo.session.flush()
+    elif not user.is_active:
+        raise Forbidden("This account is disabled; ask a tenant admin.")
+    return user
+
+
+async def accept_invitation(
+    session: AsyncSession,
+    settings: Settings,
+    token: str,
+    password: str | None = None,
+    name: str | None = None,
+) -> TokenPair:
+    """Join the tenant and sign in to it. An existing member keeps the role they have."""
+    invitation = await InvitationRepository(session).redeem(digest(token), datetime.now(UTC))
+    if invitation is None:
+        raise NotFound(
+            "No pending invitation matches this token: it was accepted, withdrawn or has "
+            "expired. Ask for a new one."
+        )
+    repo = UserRepository(session)
+    user = await _account_for(repo, invitation, password, name)
+    membership: Membership | None = await repo.membership(invitation.tenant_id, user.id)
+    if membership is None:
+        membership = await add_member(session, invitation.tenant_id, user.id, invitation.role)
+    return await issue_tokens(session, settings, membership)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import update
+
+from herald.kit.database import Database
+from herald.settings import Settings
+from herald.user.models import User
+from tests.auth.support import MakeUser, Person
+from tests.conftest import TenantFixture
+
+
+async def _attempt(client: httpx.AsyncClient, person: Person, password: str) -> httpx.Response:
+    return await client.post("/v1/auth/login", json={"email": person.email, "password": password})
+
+
+async def _user(db: Database, person: Person) -> User:
+    async with db.system_session() as session:
+        user = await session.get(User, person.id)
+    assert user is not None
+    return user
+
+
+class TestLockout:
+    async def test_engages_after_the_threshold(
+        self,
+        client: httpx.AsyncClient,
+        tenant: TenantFixture,
+        make_user: MakeUser,
+        settings: Settings,
+    ) -> None:
+        person = await make_user(tenant.id)
+        for _ in range(settings.lockout_threshold - 1):
+            assert (await _attempt(client, person, "wrong password")).status_code == 401
+        locking = await _attempt(client, person, "wrong password")
+        assert locking.status_code == 423
+        assert "locked until" in locking.json()["detail"]
+        assert locking.json()["locked_until"]
+        assert int(locking.headers["Retry-After"]) > 0
+        # Even the right password is refused while the lock holds.
+        assert (await _attempt(client, person, person.password)).status_code == 423
+
+    async def test_expired_lock_lets_the_user_in(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, make_user: MakeUser, db: Database
+    ) -> None:
+        person = await make_user(tenant.id)
+        async with db.system_session() as session:
+            await session.execute(
+                update(User)
+                .where(User.id == person.id)
+                .values(locked_until=datetime.now(UTC) - timedelta(seconds=1))
+            )
+        assert (await _attempt(client, person, person.password)).status_code == 200
+        user = await _user(db, person)
+        assert user.locked_until is None
+        assert user.last_login_at is not None
+
+    async def test_success_resets_the_count(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, make_user: MakeUser, db: Database
+    ) -> None:
+        person = await make_user(tenant.id)
+        await _attempt(client, person, "wrong password")
+        await _attempt(client, person, "wrong password")
+        assert (await _user(db, person)).failed_login_attempts == 2
+        assert (await _attempt(client, person, person.password)).status_code == 200
+        assert (await _user(db, person)).failed_login_attempts == 0
+
+    async def test_other_users_are_not_affected(
+        self,
+        client: httpx.AsyncClient,
+        tenant: TenantFixture,
+        other_tenant: TenantFixture,
+        make_user: MakeUser,
+        settings: Settings,
+    ) -> None:
+        person = await make_user(tenant.id)
+        bystander = await make_user(other_tenant.id)
+        for _ in range(settings.lockout_threshold):
+            await _attempt(client, person, "wrong password")
+        assert (await _attempt(client, bystander, bystander.password)).status_code == 200

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from herald.app import create_app
+from herald.kit.database import Database
+from herald.kit.observability import use_json_logs
+from herald.settings import Settings
+from tests.conftest import TenantFixture
+
+
+@pytest_asyncio.fixture
+async def json_client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """A second app in the same process, logging JSON: its metrics must not clash."""
+    app = create_app(settings.model_copy(update={"log_json": True}), db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://herald.test") as c:
+        yield c
+
+
+def log_lines(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+class TestRequestId:
+    async def test_generated(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/healthz")
+        assert UUID(response.headers["x-request-id"])
+
+    async def test_sane_incoming_id_is_kept(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/healthz", headers={"X-Request-ID": "edge-42.abc:1"})
+        assert response.headers["x-request-id"] == "edge-42.abc:1"
+
+    @pytest.mark.parametrize("incoming", ["has spaces in it", "x" * 129, "semi;colon"])
+    async def test_odd_incoming_id_is_replaced(
+        self, client: httpx.AsyncClient, incoming: str
+    ) -> None:
+        response = await client.get("/healthz", headers={"X-Request-ID": incoming})
+        assert UUID(response.headers["x-request-id"])
+
+    async def test_in_problem_details(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/v1/tenant", headers={"X-Request-ID": "trace-7"})
+        assert response.status_code == 401
+        assert response.json()["request_id"] == "trace-7"
+        assert response.headers["x-request-id"] == "trace-7"
+
+
+class TestRequestLog:
+    async def test_one_json_line_per_request(
+        self,
+        json_client: httpx.AsyncClient,
+        tenant: TenantFixture,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        capsys.readouterr()
+        await json_client.get("/v1/tenant", headers={**tenant.headers, "X-Request-ID": "log-1"})
+        [line] = [e for e in log_lines(capsys.readouterr().err) if e["event"] == "request"]
+        assert line["request_id"] == "log-1"
+        assert line["method"] == "GET"
+        assert line["path"] == "/v1/tenant"
+        assert line["route"] == "/v1/tenant"
+        assert line["status"] == 200
+        assert line["tenant_id"] == str(tenant.id)
+        assert line["duration_ms"] >= 0
+        assert line["level"] == "info"
+
+    def test_json_unless_a_terminal_or_forced(self, settings: Settings) -> None:
+        assert use_json_logs(settings.model_copy(update={"log_json": True}))
+        assert not use_json_logs(settings.model_copy(update={"log_json": False}))
+        assert use_json_logs(settings.model_copy(update={"log_json": None}))  # pytest: no TTY
+
+
+class TestMetrics:
+    async def test_counts_by_route_template(self, json_client: httpx.AsyncClient) -> None:
+        await json_client.get("/healthz")
+        await json_client.delete(f"/v1/api-keys/{uuid4()}")
+        await json_client.get(f"/nowhere/{uuid4()}")
+        response = await json_client.get("/metrics")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/plain")
+        body = response.text
+        assert 'herald_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in body
+        assert 'route="/v1/api-keys/{key_id}",status="401"} 1.0' in body
+        assert 'route="<unmatched>",status="404"} 1.0' in body
+        assert 'route="/metrics"' in (await json_client.get("/metrics")).text
+        assert "herald_http_request_duration_seconds_bucket" in body
+        assert "/nowhere/" not in body
+
+    async def test_not_in_the_schema(self, client: httpx.AsyncClient) -> None:
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        assert "/metrics" not in paths
+        assert "/v1/audit-log" in paths
