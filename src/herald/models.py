@@ -6,9 +6,11 @@ Models live in their domain's ``models.py``; this module only gathers them.
 from herald.audit.models import AuditEntry
 from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
 from herald.contact.models import ConsentEvent, Contact, DoNotContact, SuppressionRule
+from herald.imports.models import ImportBatch, ImportFilePart, ImportIssue
 from herald.kit.models import Base
 from herald.kit.ratelimit import RateLimitHit
 from herald.secret.models import TenantSecret
+from herald.segment.models import Segment, SegmentMembership
 from herald.tenant.models import Tenant
 from herald.user.models import Invitation, Membership, User
 
@@ -19,11 +21,16 @@ __all__ = [
     "ConsentEvent",
     "Contact",
     "DoNotContact",
+    "ImportBatch",
+    "ImportFilePart",
+    "ImportIssue",
     "Invitation",
     "MagicLinkToken",
     "Membership",
     "RateLimitHit",
     "RefreshToken",
+    "Segment",
+    "SegmentMembership",
     "SuppressionRule",
     "Tenant",
     "TenantSecret",

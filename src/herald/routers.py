@@ -7,7 +7,10 @@ from fastapi import APIRouter
 from herald import health
 from herald.audit import routes as audit_routes
 from herald.auth import routes as auth_routes
+from herald.contact import routes as contact_routes
+from herald.imports import routes as import_routes
 from herald.secret import routes as secret_routes
+from herald.segment import routes as segment_routes
 from herald.tenant import routes as tenant_routes
 from herald.user import routes as user_routes
 
@@ -21,4 +24,9 @@ ROUTERS: list[APIRouter] = [
     user_routes.me,
     audit_routes.router,
     secret_routes.router,
+    contact_routes.contacts,
+    contact_routes.dnc,
+    contact_routes.suppression_rules,
+    import_routes.router,
+    segment_routes.router,
 ]

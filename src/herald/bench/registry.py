@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from herald.bench.scenarios import api as api_scenario
+from herald.bench.scenarios import imports as import_scenario
+from herald.bench.scenarios import segment as segment_scenario
 from herald.bench.types import ScenarioSpec
 
 SCENARIOS: dict[str, ScenarioSpec] = {
+    "import": ScenarioSpec(
+        import_scenario.run,
+        1_000_000,
+        "CSV contact import (mixed formats, 2% bad rows); baseline: raw COPY into a text table",
+    ),
     "api": ScenarioSpec(
         api_scenario.run,
         2000,
         "authenticated GET of a small resource; baseline: the same server's /healthz",
+    ),
+    "segment": ScenarioSpec(
+        segment_scenario.run,
+        1_000_000,
+        "preview count of a 3-condition segment; baseline: the same count in plain SQL",
     ),
 }

@@ -57,6 +57,20 @@ class DncReason(StrEnum):
 
 class Contact(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "contacts"
+    __personal_data__ = frozenset(
+        {
+            "phone_e164",
+            "email",
+            "first_name",
+            "last_name",
+            "gender",
+            "birth_date",
+            "company",
+            "tags",
+            "custom_fields",
+            "blocked_reason",
+        }
+    )
     __table_args__ = (
         UniqueConstraint("tenant_id", "phone_e164"),
         Index(
@@ -68,11 +82,19 @@ class Contact(IdMixin, TenantScopedMixin, TimestampMixin, Base):
         ),
         Index("ix_contacts_tenant_id_created_at", "tenant_id", "created_at"),
         Index("ix_contacts_tenant_id_birth_date", "tenant_id", "birth_date"),
-        Index("ix_contacts_tenant_id_sms_status", "tenant_id", "sms_status"),
         Index("ix_contacts_tenant_id_whatsapp_status", "tenant_id", "whatsapp_status"),
         Index("ix_contacts_tags", "tags", postgresql_using="gin"),
+        # Added by 0005: prefix search of the contact list (see herald.contact.repository).
+        Index(
+            "ix_contacts_tenant_id_phone_prefix",
+            "tenant_id",
+            "phone_e164",
+            postgresql_ops={"phone_e164": "text_pattern_ops"},
+        ),
     )
 
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    """Not indexed alone: every index of this table starts with it (see 0008)."""
     phone_e164: Mapped[str | None] = mapped_column(String(16))
     """E.164; NULL only once the contact is erased."""
     email: Mapped[str | None] = mapped_column(String(320))
@@ -106,7 +128,9 @@ class Contact(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     last_sent_at: Mapped[datetime | None]
     """Last outbound message (suppression windows)."""
     unread_count: Mapped[int] = mapped_column(default=0, server_default="0")
-    import_batch_id: Mapped[UUID | None] = mapped_column(index=True)
+    import_batch_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL"), index=True
+    )
     """The import that created the contact; the foreign key is added with import batches."""
     erased_at: Mapped[datetime | None]
 
@@ -115,6 +139,7 @@ class ConsentEvent(IdMixin, TenantScopedMixin, Base):
     """Append-only proof of every consent change: who, when, how, with what wording."""
 
     __tablename__ = "consent_events"
+    __personal_data__ = frozenset({"ip", "actor"})
     __table_args__ = (
         Index("ix_consent_events_contact_id_occurred_at", "contact_id", "occurred_at"),
     )
@@ -138,6 +163,7 @@ class DoNotContact(IdMixin, TenantScopedMixin, Base):
     person's entry keeps working after the number itself is gone."""
 
     __tablename__ = "do_not_contact"
+    __personal_data__ = frozenset({"phone_e164"})
     __table_args__ = (UniqueConstraint("tenant_id", "phone_hash"),)
 
     phone_e164: Mapped[str | None] = mapped_column(String(16))

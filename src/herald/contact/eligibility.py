@@ -1,0 +1,75 @@
+"""Who may be messaged: the WHERE conditions every audience query (campaigns, segments) adds.
+
+A contact is eligible on a channel when it belongs to the tenant, is neither erased nor
+blocked, still has a number, has not opted out of that channel, and its number is not on the
+tenant's do-not-contact list (matched by hash, so erased people's entries keep working). For
+marketing, a contact whose last outbound message falls inside the window of any active,
+unexpired suppression rule (for that channel or for every channel) is excluded too;
+transactional messages ignore suppression rules.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+
+from herald.contact.dnc_hash import phone_hash_sql
+from herald.contact.models import (
+    Channel,
+    ConsentStatus,
+    Contact,
+    DoNotContact,
+    SuppressionRule,
+)
+
+
+class Purpose(StrEnum):
+    marketing = "marketing"
+    transactional = "transactional"
+
+
+def status_column(channel: Channel) -> ColumnElement[ConsentStatus]:
+    column = Contact.sms_status if channel is Channel.sms else Contact.whatsapp_status
+    return column.expression
+
+
+def on_dnc_list() -> ColumnElement[bool]:
+    """True when the contact's number is on its tenant's do-not-contact list."""
+    return exists().where(
+        DoNotContact.tenant_id == Contact.tenant_id,
+        DoNotContact.phone_hash == phone_hash_sql(Contact.tenant_id, Contact.phone_e164),
+    )
+
+
+def recently_messaged(channel: Channel) -> ColumnElement[bool]:
+    """True when an active, unexpired suppression rule's window covers ``last_sent_at``."""
+    return exists().where(
+        SuppressionRule.tenant_id == Contact.tenant_id,
+        SuppressionRule.is_active.is_(True),
+        or_(SuppressionRule.expires_at.is_(None), SuppressionRule.expires_at > func.now()),
+        or_(SuppressionRule.channel.is_(None), SuppressionRule.channel == channel),
+        Contact.last_sent_at
+        > func.now() - func.make_interval(0, 0, 0, SuppressionRule.window_days),
+    )
+
+
+def eligible(tenant_id: UUID, channel: Channel, purpose: Purpose) -> list[ColumnElement[bool]]:
+    """The conditions to add to a ``select(Contact)`` (or any query over ``contacts``)."""
+    conditions: list[ColumnElement[bool]] = [
+        Contact.tenant_id == tenant_id,
+        Contact.erased_at.is_(None),
+        Contact.blocked.is_(False),
+        Contact.phone_e164.is_not(None),
+        status_column(channel) != ConsentStatus.opted_out.value,
+        ~on_dnc_list(),
+    ]
+    if purpose is Purpose.marketing:
+        conditions.append(~recently_messaged(channel))
+    return conditions
+
+
+def eligible_ids(tenant_id: UUID, channel: Channel, purpose: Purpose) -> Select[UUID]:
+    """``SELECT contacts.id`` of the eligible contacts (for ``IN`` or ``INSERT … SELECT``)."""
+    return select(Contact.id).where(*eligible(tenant_id, channel, purpose))

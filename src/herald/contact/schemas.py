@@ -1,0 +1,317 @@
+"""Request and response shapes of contacts, consent, do-not-contact and suppression rules."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from herald.contact.models import Channel, ConsentMethod, ConsentStatus, DncReason, Gender
+from herald.tenant.schemas import check_timezone
+
+FIELD_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_CUSTOM_FIELDS = 100
+MAX_BULK_PHONES = 10_000
+Scalar = str | int | float | bool | None
+
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Country = Annotated[str, StringConstraints(pattern="^[A-Za-z]{2}$", to_upper=True)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+
+
+def _unique_tags(tags: list[str] | None) -> list[str] | None:
+    return None if tags is None else list(dict.fromkeys(tags))
+
+
+def check_custom_fields(fields: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Identifier-like keys (≤ 64 chars); values are scalars or lists of scalars."""
+    if fields is None:
+        return None
+    if len(fields) > MAX_CUSTOM_FIELDS:
+        raise ValueError(f"at most {MAX_CUSTOM_FIELDS} custom fields")
+    for key, value in fields.items():
+        if not FIELD_KEY.match(key):
+            raise ValueError(
+                f"custom field name {key!r} must start with a letter or _, use only letters, "
+                "digits and _, and be at most 64 characters"
+            )
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, dict | list) for item in items):
+            raise ValueError(
+                f"custom field {key!r} must be a string, number, boolean, null or a list of those"
+            )
+    return fields
+
+
+Tags = Annotated[list[Tag], Field(max_length=100), AfterValidator(_unique_tags)]
+CustomFields = Annotated[dict[str, Any], AfterValidator(check_custom_fields)]
+
+
+class ContactFields(BaseModel):
+    """The editable fields shared by create and update."""
+
+    email: EmailStr | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    gender: Gender | None = None
+    birth_date: date | None = None
+    timezone: str | None = None
+    language: str | None = Field(default=None, max_length=16)
+    company: str | None = Field(default=None, max_length=200)
+    tags: Tags | None = None
+    custom_fields: CustomFields | None = None
+    source: str | None = Field(default=None, max_length=100)
+    blocked: bool | None = None
+    blocked_reason: str | None = Field(default=None, max_length=500)
+    sms_status: ConsentStatus | None = None
+    whatsapp_status: ConsentStatus | None = None
+    consent_source: str | None = Field(
+        default=None, max_length=200, description="Where the consent given here came from."
+    )
+    consent_wording: str | None = Field(
+        default=None, max_length=5000, description="The text the person agreed to."
+    )
+
+    _tz = field_validator("timezone")(check_timezone)
+
+
+class ContactCreate(ContactFields):
+    phone: str = Field(min_length=1, max_length=40, description="Any format; stored as E.164.")
+    country: Country | None = Field(
+        default=None, description="ISO country for national formats (default: the tenant's)."
+    )
+
+
+class ContactUpdate(ContactFields):
+    phone: str | None = Field(default=None, min_length=1, max_length=40)
+    country: Country | None = None
+
+
+class ContactRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    phone_e164: str | None
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    gender: Gender | None
+    birth_date: date | None
+    timezone: str | None
+    language: str | None
+    company: str | None
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    source: str | None
+    sms_status: ConsentStatus
+    sms_source: str | None
+    sms_changed_at: datetime | None
+    whatsapp_status: ConsentStatus
+    whatsapp_source: str | None
+    whatsapp_changed_at: datetime | None
+    blocked: bool
+    blocked_reason: str | None
+    do_not_contact: bool = False
+    last_message_at: datetime | None
+    last_sent_at: datetime | None
+    unread_count: int
+    import_batch_id: UUID | None
+    erased_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SortField(StrEnum):
+    created_at = "created_at"
+    updated_at = "updated_at"
+    last_name = "last_name"
+    last_message_at = "last_message_at"
+
+
+class SortOrder(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+class ContactFilter(BaseModel):
+    """Filters of the list, also used to select contacts for bulk actions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tag: Tag | None = None
+    sms_status: ConsentStatus | None = None
+    whatsapp_status: ConsentStatus | None = None
+    source: str | None = Field(default=None, max_length=100)
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Prefix of a first or last name, an email, or a phone number.",
+    )
+
+
+class BulkTags(BaseModel):
+    add: list[Tag] = Field(default_factory=list, max_length=50)
+    remove: list[Tag] = Field(default_factory=list, max_length=50)
+    filter: ContactFilter = Field(default_factory=ContactFilter)
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> BulkTags:
+        if not self.add and not self.remove:
+            raise ValueError("give tags to add, to remove, or both")
+        both = set(self.add) & set(self.remove)
+        if both:
+            raise ValueError(f"tags both added and removed: {sorted(both)}")
+        return self
+
+
+class BulkTagsResult(BaseModel):
+    matched: int
+    changed: int
+
+
+class ConsentChange(BaseModel):
+    channel: Channel
+    status: ConsentStatus
+    method: ConsentMethod = ConsentMethod.api
+    source: str | None = Field(default=None, max_length=200)
+    wording: str | None = Field(default=None, max_length=5000)
+    resubscribe: bool = Field(
+        default=False,
+        description="Required to move an opted-out contact back in; recorded on the event.",
+    )
+
+    @model_validator(mode="after")
+    def _resubscribe_is_explicit(self) -> ConsentChange:
+        if self.method is ConsentMethod.erasure:
+            raise ValueError("method 'erasure' is reserved for erasure requests")
+        if self.resubscribe and self.status is ConsentStatus.opted_out:
+            raise ValueError("resubscribe applies to a status other than opted_out")
+        if self.resubscribe and not self.source:
+            raise ValueError("a re-subscription needs a source saying where the consent came from")
+        return self
+
+
+class ConsentEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    contact_id: UUID
+    channel: Channel
+    status: ConsentStatus
+    previous_status: ConsentStatus | None
+    method: ConsentMethod
+    source: str | None
+    wording: str | None
+    actor: str | None
+    ip: str | None
+    details: dict[str, Any]
+    occurred_at: datetime
+
+
+class DncReasonIn(StrEnum):
+    """Reasons a caller may give; ``erased`` is set only by an erasure."""
+
+    stop = DncReason.stop.value
+    complaint = DncReason.complaint.value
+    manual = DncReason.manual.value
+
+
+class DncCreate(BaseModel):
+    phone: str = Field(min_length=1, max_length=40)
+    reason: DncReasonIn = DncReasonIn.manual
+    note: str | None = Field(default=None, max_length=500)
+    country: Country | None = None
+
+
+class DncRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    phone_e164: str | None
+    reason: DncReason
+    note: str | None
+    created_by: str | None
+    created_at: datetime
+
+
+class DncBulk(BaseModel):
+    phones: list[str] = Field(min_length=1, max_length=MAX_BULK_PHONES)
+    reason: DncReasonIn = DncReasonIn.manual
+    note: str | None = Field(default=None, max_length=500)
+    country: Country | None = None
+
+
+class RejectedPhone(BaseModel):
+    phone: str
+    reason: str
+
+
+class DncBulkResult(BaseModel):
+    added: int
+    already_present: int
+    rejected: list[RejectedPhone]
+
+
+class DncBulkRemove(BaseModel):
+    phones: list[str] = Field(min_length=1, max_length=MAX_BULK_PHONES)
+    country: Country | None = None
+
+
+class DncBulkRemoveResult(BaseModel):
+    removed: int
+    not_found: int
+    rejected: list[RejectedPhone]
+
+
+class SuppressionRuleCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    window_days: int = Field(default=90, ge=1, le=3650)
+    channel: Channel | None = Field(default=None, description="Empty: every channel.")
+    is_active: bool = True
+    expires_at: datetime | None = None
+
+
+class SuppressionRuleUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    window_days: int | None = Field(default=None, ge=1, le=3650)
+    channel: Channel | None = None
+    is_active: bool | None = None
+    expires_at: datetime | None = None
+
+
+class SuppressionRuleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    name: str
+    window_days: int
+    channel: Channel | None
+    is_active: bool
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactExport(BaseModel):
+    """Everything Herald holds on one person."""
+
+    exported_at: datetime
+    contact: ContactRead
+    consent_events: list[ConsentEventRead]
+    do_not_contact: DncRead | None

@@ -1,0 +1,1 @@
+"""CSV contact imports: parse, normalize and merge large files set-based."""

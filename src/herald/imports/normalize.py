@@ -1,0 +1,410 @@
+"""Turning CSV records into contact rows: header mapping, phone numbers, dates, consent.
+
+``normalize_chunk`` is a pure function of picklable arguments so that it can run in a process
+pool: parsing phone numbers is the costly step of an import and it scales with cores.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+import orjson
+import phonenumbers
+from phonenumbers import PhoneNumberDesc
+from uuid_utils import uuid7
+
+from herald.kit.phone import PhoneError, parse_phone
+
+FIELDS = (
+    "phone",
+    "email",
+    "first_name",
+    "last_name",
+    "gender",
+    "birth_date",
+    "timezone",
+    "language",
+    "company",
+    "tags",
+    "sms_status",
+    "whatsapp_status",
+)
+IGNORE = "ignore"
+CUSTOM_PREFIX = "custom:"
+
+_ALIASES = {
+    "phone": "phone mobile phonenumber mobilenumber mobilephone msisdn tel telephone cell "
+    "cellphone cellnumber number contactnumber",
+    "email": "email e-mail emailaddress mail",
+    "first_name": "firstname first givenname forename",
+    "last_name": "lastname last surname familyname",
+    "gender": "gender sex",
+    "birth_date": "birthday birthdate dob dateofbirth",
+    "timezone": "timezone tz",
+    "language": "language lang locale",
+    "company": "company companyname organization organisation",
+    "tags": "tags tag labels",
+    "sms_status": "smsconsent smsstatus smsoptin consent optin marketingconsent",
+    "whatsapp_status": "whatsappconsent whatsappstatus whatsappoptin",
+}
+ALIASES = {alias: name for name, words in _ALIASES.items() for alias in words.split()}
+MAX_LENGTHS = {
+    "email": 320,
+    "first_name": 100,
+    "last_name": 100,
+    "company": 200,
+    "language": 16,
+}
+MONTH_FIRST_REGIONS = frozenset({"US", "PH", "BZ", "FM", "MH", "PW", "GU", "PR", "AS", "VI", "MP"})
+_GENDERS = {
+    "female": ("f", "female", "woman", "w"),
+    "male": ("m", "male", "man"),
+    "other": ("o", "other", "x", "nonbinary", "non-binary", "diverse", "d"),
+}
+GENDERS = {word: value for value, words in _GENDERS.items() for word in words}
+_CONSENTS = {
+    "opted_in": ("yes", "y", "true", "1", "opted_in", "optin", "opt-in", "subscribed", "granted"),
+    "implied": ("implied",),
+    "opted_out": ("no", "n", "false", "0", "opted_out", "optout", "opt-out", "unsubscribed"),
+}
+CONSENTS = {word: value for value, words in _CONSENTS.items() for word in words}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$")
+SHORT_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+NON_DIGITS = re.compile(r"[\s().\-/]")
+
+
+ROW_FIELDS = FIELDS[:10]
+"""The fields read in one go for every row (consent columns are rare: read when present)."""
+
+
+class MappingError(ValueError):
+    """The header cannot be mapped to contact fields; the message says what to fix."""
+
+
+def header_key(name: str) -> str:
+    return re.sub(r"[\s_\-.]+", "", name.strip().lower())
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """How to read each record of one file: where each field is, and the batch's options."""
+
+    columns: dict[str, int]
+    custom: tuple[tuple[str, int], ...]
+    default_region: str | None
+    tags: tuple[str, ...] = ()
+    sms_status: str | None = None
+    whatsapp_status: str | None = None
+    month_first: bool = field(init=False)
+    indexes: tuple[int, ...] = field(init=False)
+    """Column of each of ``ROW_FIELDS`` (-1: not in the file)."""
+    tags_array: str = field(init=False)
+
+    @property
+    def sets_consent(self) -> bool:
+        """Whether any row can carry a consent status (a column, or the batch's options)."""
+        columns = ("sms_status", "whatsapp_status")
+        return bool(self.sms_status or self.whatsapp_status) or any(
+            c in self.columns for c in columns
+        )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "month_first", (self.default_region or "") in MONTH_FIRST_REGIONS)
+        indexes = tuple(self.columns.get(name, -1) for name in ROW_FIELDS)
+        object.__setattr__(self, "indexes", indexes)
+        object.__setattr__(self, "tags_array", _array(list(dict.fromkeys(self.tags))))
+
+
+def map_header(
+    header: list[str], mapping: dict[str, str] | None
+) -> tuple[dict[str, int], tuple[tuple[str, int], ...]]:
+    """Field → column index, and the custom fields (name, index) for every other column.
+
+    An explicit ``mapping`` (header → field, ``ignore`` or ``custom:<name>``) wins over the
+    automatic one, which matches common names case-, space- and underscore-insensitively."""
+    explicit = {header_key(k): v for k, v in (mapping or {}).items()}
+    known = {header_key(h) for h in header}
+    missing = [k for k in (mapping or {}) if header_key(k) not in known]
+    if missing:
+        raise MappingError(
+            f"The mapping names columns that are not in the file: {', '.join(missing)}. "
+            f"The header is: {', '.join(header)}."
+        )
+    columns: dict[str, int] = {}
+    custom: list[tuple[str, int]] = []
+    for index, name in enumerate(header):
+        key = header_key(name)
+        target = explicit.get(key) or ALIASES.get(key)
+        if target == IGNORE or (not key and target is None):
+            continue
+        if target is None or target.startswith(CUSTOM_PREFIX):
+            custom.append((target[len(CUSTOM_PREFIX) :] if target else name.strip(), index))
+        elif target not in FIELDS:
+            raise MappingError(
+                f"The mapping sends column {name!r} to {target!r}, which is not a contact field. "
+                f"Use one of {', '.join(FIELDS)}, '{IGNORE}' or '{CUSTOM_PREFIX}<name>'."
+            )
+        elif target not in columns:
+            columns[target] = index
+    if "phone" not in columns:
+        raise MappingError(
+            "No phone column: name one 'phone' (or mobile, msisdn, tel…) or map it with "
+            f'mapping={{"<your column>": "phone"}}. The header is: {", ".join(header)}.'
+        )
+    return columns, tuple(custom)
+
+
+class RowError(ValueError):
+    pass
+
+
+@dataclass
+class ChunkResult:
+    """``rows``: (line, phone E.164, COPY text line); ``rejected``: (line, reason)."""
+
+    rows: list[tuple[int, str, str]] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+def normalize_chunk(spec: RowSpec, records: list[tuple[int, list[str]]]) -> ChunkResult:
+    result = ChunkResult()
+    for line, fields in records:
+        try:
+            phone, copy_line = normalize_row(spec, fields)
+        except (RowError, PhoneError) as exc:
+            result.rejected.append((line, _reason(exc)))
+        else:
+            result.rows.append((line, phone, f"{line}\t{copy_line}"))
+    return result
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, PhoneError):
+        return f"phone {exc.raw!r}: {exc.reason}"
+    return str(exc)
+
+
+def normalize_row(spec: RowSpec, fields: list[str]) -> tuple[str, str]:
+    """The E.164 number and the row as a COPY text line (without its line number)."""
+    size = len(fields)
+    (phone_raw, email, first, last, gender, birth, zone, language, company, tags) = (
+        fields[i].strip() if 0 <= i < size else "" for i in spec.indexes
+    )
+    phone = fast_phone(phone_raw, spec.default_region)
+    if email and (len(email) > MAX_LENGTHS["email"] or not EMAIL.match(email)):
+        raise RowError(f"email {email[:80]!r} is not an email address")
+    custom = {name: fields[i].strip() for name, i in spec.custom if i < size and fields[i].strip()}
+    values = (
+        _limited("first_name", first),
+        _limited("last_name", last),
+        _choice("gender", gender, GENDERS),
+        _birth_date(birth, spec.month_first) if birth else None,
+        _timezone(zone),
+        _limited("language", language),
+        _limited("company", company),
+        _array(_tags(tags, spec.tags)) if tags else spec.tags_array,
+        orjson.dumps(custom).decode() if custom else "{}",
+        _consent(spec, "sms_status", fields, size) or spec.sms_status,
+        _consent(spec, "whatsapp_status", fields, size) or spec.whatsapp_status,
+    )
+    text = "\t".join(_copy_text(v) for v in values)
+    return phone, f"{uuid7()}\t{phone}\t{_copy_text(email or None)}\t{text}"
+
+
+def _consent(spec: RowSpec, name: str, fields: list[str], size: int) -> str | None:
+    index = spec.columns.get(name, -1)
+    return _choice(name, fields[index].strip(), CONSENTS) if 0 <= index < size else None
+
+
+def fast_phone(raw: str, region: str | None) -> str:
+    """E.164 for ``raw``, validated against phonenumbers' metadata either way.
+
+    Most files hold clean numbers, national or international. For those the country code and
+    national number are split off the digits directly and matched against the region's
+    general, fixed-line and mobile patterns (what ``is_valid_number`` matches, minus its scan
+    over every other number type and every region of a shared country code). Everything else,
+    and every number that does not match that way, goes through ``parse_phone``, which gives
+    the final answer and says what is wrong."""
+    digits = NON_DIGITS.sub("", raw)
+    if digits[:1] == "+" and digits[1:].isdigit():
+        found = _international(digits[1:])
+    elif region and digits.isdigit():
+        found = _national(digits, region)
+    else:
+        found = None
+    return found or parse_phone(raw, region)
+
+
+def _international(digits: str) -> str | None:
+    for size in (1, 2, 3):
+        rules = _rules_for_code(digits[:size])
+        if rules is not None:
+            return rules.e164(digits[size:])
+    return None
+
+
+def _national(digits: str, region: str) -> str | None:
+    rules = _rules_for_region(region)
+    if rules is None:
+        return None
+    if rules.prefix and digits.startswith(rules.prefix):
+        return rules.e164(digits[len(rules.prefix) :])
+    return rules.e164(digits)
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    lengths: frozenset[int]
+    regex: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, desc: PhoneNumberDesc | None) -> _Pattern:
+        pattern = desc.national_number_pattern if desc is not None else None
+        lengths = frozenset(desc.possible_length) if desc is not None else frozenset()
+        return cls(lengths, re.compile(pattern) if pattern else None)
+
+    def matches(self, national: str) -> bool:
+        if self.regex is None or (self.lengths and len(national) not in self.lengths):
+            return False
+        return self.regex.fullmatch(national) is not None
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """One region's numbering rules, compiled once per process."""
+
+    code: str
+    prefix: str | None
+    general: _Pattern
+    types: tuple[_Pattern, ...]
+
+    def e164(self, national: str) -> str | None:
+        # A national number with a leading zero (Italy…) keeps it: left to the full parser.
+        if not national or national[0] == "0" or not self.general.matches(national):
+            return None
+        if any(t.matches(national) for t in self.types):
+            return f"+{self.code}{national}"
+        return None
+
+
+@lru_cache(maxsize=512)
+def _rules_for_region(region: str) -> _Rules | None:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
+    if metadata is None or not metadata.country_code:
+        return None
+    return _Rules(
+        code=str(metadata.country_code),
+        prefix=metadata.national_prefix,
+        general=_Pattern.of(metadata.general_desc),
+        types=(_Pattern.of(metadata.mobile), _Pattern.of(metadata.fixed_line)),
+    )
+
+
+@lru_cache(maxsize=1024)
+def _rules_for_code(code: str) -> _Rules | None:
+    """The rules of a country code's main region (the US for +1): a number valid there is
+    valid; one that is not may still be valid in another region of the code (the full parser
+    decides)."""
+    if not code.isdigit() or code[0] == "0":
+        return None
+    region = phonenumbers.region_code_for_country_code(int(code))
+    return None if region == phonenumbers.UNKNOWN_REGION else _rules_for_region(region)
+
+
+def _limited(name: str, value: str) -> str | None:
+    if value and len(value) > MAX_LENGTHS[name]:
+        raise RowError(f"{name} is longer than {MAX_LENGTHS[name]} characters")
+    return value or None
+
+
+def _choice(name: str, value: str, choices: dict[str, str]) -> str | None:
+    if not value or value.lower() == "unknown":
+        return None
+    found = choices.get(value.lower())
+    if found is None:
+        raise RowError(f"{name} {value!r} is not one of {', '.join(sorted(set(choices.values())))}")
+    return found
+
+
+def _tags(value: str, extra: tuple[str, ...]) -> list[str]:
+    tags = [t.strip() for t in re.split(r"[,;|]", value)] if value else []
+    for tag in tags:
+        if len(tag) > 100:
+            raise RowError(f"tag {tag[:20]!r}… is longer than 100 characters")
+    return list(dict.fromkeys(t for t in (*tags, *extra) if t))
+
+
+def _birth_date(value: str, month_first: bool) -> str | None:
+    if not value:
+        return None
+    if match := ISO_DATE.match(value):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := SHORT_DATE.match(value):
+        first, second, year = (int(g) for g in match.groups())
+        month, day = (first, second) if month_first else (second, first)
+    else:
+        raise RowError(
+            f"birth_date {value!r} is not a date: use YYYY-MM-DD or "
+            + ("MM/DD/YYYY" if month_first else "DD/MM/YYYY")
+        )
+    try:
+        parsed = date(year, month, day)
+    except ValueError as exc:
+        raise RowError(f"birth_date {value!r} is not a real date ({exc})") from exc
+    if parsed > date.today() or parsed.year < 1900:
+        raise RowError(f"birth_date {value!r} is out of range")
+    return parsed.isoformat()
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _timezone(value: str) -> str | None:
+    if not value:
+        return None
+    if value not in _zones():
+        raise RowError(f"timezone {value!r} is not an IANA time zone (like Europe/Paris)")
+    return value
+
+
+def _array(values: list[str]) -> str | None:
+    """A PostgreSQL array literal (before COPY escaping)."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str | None) -> str:
+    if value is None:
+        return "\\N"
+    return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
+
+
+STAGING_COLUMNS = (
+    "line",
+    "id",
+    "phone_e164",
+    "email",
+    "first_name",
+    "last_name",
+    "gender",
+    "birth_date",
+    "timezone",
+    "language",
+    "company",
+    "tags",
+    "custom_fields",
+    "sms_status",
+    "whatsapp_status",
+)
+"""The staging table's columns, in the order of ``normalize_row``'s COPY line."""

@@ -1,0 +1,428 @@
+"""All SQL of imports. The hot path (``stage``, ``reject_taken_emails``, ``merge``) is set-based:
+one COPY and three statements per chunk, whatever its size."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import orjson
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from herald.imports.models import (
+    ImportBatch,
+    ImportFilePart,
+    ImportIssue,
+    ImportStatus,
+    IssueKind,
+)
+from herald.imports.normalize import STAGING_COLUMNS
+from herald.kit.pagination import PageParams, keyset
+from herald.tenant.models import Tenant
+
+STAGING = "import_staging"
+UUID7_SQL = (
+    "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
+    "substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) "
+    "FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid"
+)
+"""A UUIDv7 made in SQL (PostgreSQL 15 has no ``uuidv7()``), for rows created set-based."""
+
+
+async def get_batch(session: AsyncSession, tenant_id: UUID, batch_id: UUID) -> ImportBatch | None:
+    return await session.scalar(
+        select(ImportBatch).where(ImportBatch.tenant_id == tenant_id, ImportBatch.id == batch_id)
+    )
+
+
+async def batch_by_id(session: AsyncSession, batch_id: UUID) -> ImportBatch | None:
+    """Any tenant's batch (a worker's system session, before it scopes itself)."""
+    return await session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id))
+
+
+async def find_by_hash(session: AsyncSession, tenant_id: UUID, sha256: str) -> ImportBatch | None:
+    """The latest earlier batch of the same file."""
+    return await session.scalar(
+        select(ImportBatch)
+        .where(ImportBatch.tenant_id == tenant_id, ImportBatch.file_sha256 == sha256)
+        .order_by(ImportBatch.created_at.desc())
+        .limit(1)
+    )
+
+
+async def list_batches(
+    session: AsyncSession, tenant_id: UUID, params: PageParams
+) -> list[ImportBatch]:
+    stmt = select(ImportBatch).where(ImportBatch.tenant_id == tenant_id)
+    stmt = keyset(stmt, params, ImportBatch.id, ImportBatch.id, descending=True)
+    return list(await session.scalars(stmt))
+
+
+async def save_file_part(
+    session: AsyncSession, tenant_id: UUID, batch_id: UUID, seq: int, data: bytes
+) -> None:
+    session.add(ImportFilePart(tenant_id=tenant_id, batch_id=batch_id, seq=seq, data=data))
+    await session.flush()
+
+
+async def file_part(session: AsyncSession, batch_id: UUID, seq: int) -> bytes | None:
+    data: bytes | None = await session.scalar(
+        select(ImportFilePart.data).where(
+            ImportFilePart.batch_id == batch_id, ImportFilePart.seq == seq
+        )
+    )
+    return data
+
+
+async def drop_file(session: AsyncSession, batch_id: UUID) -> None:
+    await session.execute(delete(ImportFilePart).where(ImportFilePart.batch_id == batch_id))
+
+
+async def issues(session: AsyncSession, batch_id: UUID) -> Sequence[ImportIssue]:
+    result = await session.scalars(
+        select(ImportIssue).where(ImportIssue.batch_id == batch_id).order_by(ImportIssue.line)
+    )
+    return result.all()
+
+
+async def add_issues(
+    session: AsyncSession,
+    tenant_id: UUID,
+    batch_id: UUID,
+    rows: Sequence[tuple[int, IssueKind, str, str]],
+) -> None:
+    """One INSERT for all of a chunk's issues (COPY is refused on tables under row security)."""
+    if not rows:
+        return
+    lines, kinds, reasons, raws = zip(*rows, strict=True)
+    await session.execute(
+        text(
+            "INSERT INTO import_issues (tenant_id, batch_id, line, kind, reason, raw) "
+            "SELECT :tenant_id, :batch_id, * FROM unnest("
+            "CAST(:lines AS integer[]), CAST(:kinds AS text[]), CAST(:reasons AS text[]), "
+            "CAST(:raws AS text[]))"
+        ),
+        {
+            "tenant_id": tenant_id,
+            "batch_id": batch_id,
+            "lines": list(lines),
+            "kinds": [k.value for k in kinds],
+            "reasons": list(reasons),
+            "raws": list(raws),
+        },
+    )
+
+
+async def advance(session: AsyncSession, batch_id: UUID, counts: dict[str, int]) -> None:
+    """Store the running counts and the checkpoint, in the transaction of the chunk they count."""
+    await session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id)
+        .values(
+            processed_rows=counts["processed"],
+            created_count=counts["created"],
+            updated_count=counts["updated"],
+            skipped_count=counts["skipped"],
+            rejected_count=counts["rejected"],
+            consent_kept_count=counts["consent_kept"],
+            updated_at=func.now(),
+        )
+    )
+
+
+async def stage(session: AsyncSession, copy_lines: list[str]) -> None:
+    """A temporary table for this transaction, filled with one COPY."""
+    await session.execute(
+        text(
+            f"CREATE TEMP TABLE {STAGING} (line integer PRIMARY KEY, id uuid, phone_e164 text, "
+            "email text, first_name text, last_name text, gender text, birth_date date, "
+            "timezone text, language text, company text, tags text[], custom_fields jsonb, "
+            "sms_status text, whatsapp_status text) ON COMMIT DROP"
+        )
+    )
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    columns = ", ".join(STAGING_COLUMNS)
+    async with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy,
+    ):
+        await copy.write("\n".join(copy_lines).encode() + b"\n")
+    # Fresh statistics, so the merge looks existing contacts up by index, not by a tenant scan.
+    await session.execute(text(f"ANALYZE {STAGING}"))
+
+
+async def unstage(session: AsyncSession) -> None:
+    """Drop the staging table now: an inline import writes several chunks in one transaction."""
+    await session.execute(text(f"DROP TABLE {STAGING}"))
+
+
+async def reject_taken_emails(session: AsyncSession, tenant_id: UUID) -> list[tuple[int, str]]:
+    """Take out of staging the rows whose email belongs to another contact (in the tenant or
+    earlier in the chunk): the unique email index would otherwise fail the whole chunk."""
+    result = await session.execute(
+        text(
+            f"""
+            DELETE FROM {STAGING} AS s USING (
+                SELECT DISTINCT ON (line) line, reason FROM (
+                    SELECT st.line, 'email ' || st.email || ' is already used by contact '
+                        || c.id AS reason
+                    FROM {STAGING} st JOIN contacts c
+                      ON c.tenant_id = :tenant_id AND lower(c.email) = lower(st.email)
+                     AND c.phone_e164 IS DISTINCT FROM st.phone_e164
+                    UNION ALL
+                    SELECT st.line, 'email ' || st.email || ' is already used on line '
+                        || min(other.line)
+                    FROM {STAGING} st JOIN {STAGING} other
+                      ON lower(other.email) = lower(st.email) AND other.line < st.line
+                    GROUP BY st.line, st.email
+                ) found ORDER BY line
+            ) AS bad
+            WHERE s.line = bad.line
+            RETURNING s.line, bad.reason
+            """  # noqa: S608 - constant table name
+        ),
+        {"tenant_id": tenant_id},
+    )
+    return [(row.line, row.reason) for row in result]
+
+
+@dataclass
+class MergeResult:
+    created: int
+    updated: int
+    consent_kept: int
+    skipped_lines: list[int]
+
+
+def _consent_set(channel: str) -> str:
+    """The consent columns on conflict: an opted-out contact stays out (and keeps its source and
+    time); otherwise a status the import gives replaces the stored one."""
+    keep = (
+        f"EXCLUDED.{channel}_changed_at IS NULL OR c.{channel}_status = 'opted_out' "
+        f"OR c.{channel}_status = EXCLUDED.{channel}_status"
+    )
+    return ",\n".join(
+        f"{channel}_{col} = CASE WHEN {keep} "
+        f"THEN c.{channel}_{col} ELSE EXCLUDED.{channel}_{col} END"
+        for col in ("status", "source", "changed_at")
+    )
+
+
+_PROFILE = (
+    "email",
+    "first_name",
+    "last_name",
+    "gender",
+    "birth_date",
+    "timezone",
+    "language",
+    "company",
+)
+_SET_ON_CONFLICT = [
+    *(f"{col} = COALESCE(EXCLUDED.{col}, c.{col})" for col in _PROFILE),
+    "tags = c.tags || ARRAY(SELECT t FROM unnest(EXCLUDED.tags) AS t WHERE NOT t = ANY(c.tags))",
+    "custom_fields = c.custom_fields || EXCLUDED.custom_fields",
+    _consent_set("sms"),
+    _consent_set("whatsapp"),
+    "updated_at = now()",
+]
+"""Existing contacts: a value the file gives replaces the stored one, an empty cell keeps it;
+tags are a union, custom fields a merge, consent follows the opt-out rule."""
+_ON_CONFLICT_UPDATE = "DO UPDATE SET " + ",\n".join(_SET_ON_CONFLICT)
+
+
+def _incoming(channel: str) -> str:
+    return (
+        f"COALESCE(s.{channel}_status, 'unknown'), "
+        f"CASE WHEN s.{channel}_status IS NOT NULL THEN :consent_source END, "
+        f"CASE WHEN s.{channel}_status IS NOT NULL THEN now() END"
+    )
+
+
+_PREV = f"""
+    prev AS (
+        SELECT c.id, c.phone_e164, c.sms_status, c.whatsapp_status
+        FROM contacts c JOIN {STAGING} s
+          ON c.tenant_id = :tenant_id AND c.phone_e164 = s.phone_e164
+    ),"""  # noqa: S608 - constant
+"""The stored consent before the merge: CTEs of one statement share its snapshot."""
+
+_EVENTS = f""",
+    changes AS (
+        SELECT m.id, s.line, v.channel, v.status, v.previous
+        FROM merged m
+        JOIN {STAGING} s ON s.phone_e164 = m.phone_e164
+        LEFT JOIN prev p ON p.id = m.id
+        CROSS JOIN LATERAL (VALUES
+            ('sms', m.sms_status, p.sms_status),
+            ('whatsapp', m.whatsapp_status, p.whatsapp_status)
+        ) AS v(channel, status, previous)
+        WHERE v.status IS DISTINCT FROM COALESCE(v.previous, 'unknown')
+    ), events AS (
+        INSERT INTO consent_events (
+            id, tenant_id, contact_id, channel, status, previous_status, method, source,
+            actor, details, occurred_at)
+        SELECT {UUID7_SQL}, :tenant_id, ch.id, ch.channel, ch.status, ch.previous, 'import',
+            :consent_source, :actor,
+            jsonb_build_object('import_batch_id', CAST(:batch_id AS text), 'line', ch.line),
+            now()
+        FROM changes ch
+        RETURNING 1
+    )"""  # noqa: S608 - constant
+"""One consent event per contact and channel whose status actually changed."""
+
+_CONSENT_KEPT = f"""
+    (SELECT count(*) FROM prev p JOIN {STAGING} s ON s.phone_e164 = p.phone_e164
+      WHERE (p.sms_status = 'opted_out' AND s.sms_status <> 'opted_out')
+         OR (p.whatsapp_status = 'opted_out' AND s.whatsapp_status <> 'opted_out'))"""  # noqa: S608
+
+
+_SKIPPED = f"""ARRAY(SELECT s.line FROM {STAGING} s
+    WHERE NOT EXISTS (SELECT 1 FROM merged m WHERE m.phone_e164 = s.phone_e164))"""  # noqa: S608
+"""Lines of staging the merge did not write (existing contacts, with update_existing off)."""
+
+
+def _merge_sql(*, update_existing: bool, consent: bool) -> str:
+    """The merge, without the consent bookkeeping when the import sets no consent (the
+    statuses are then left as they are and nothing can change)."""
+    conflict = _ON_CONFLICT_UPDATE if update_existing else "DO NOTHING"
+    skipped = "'{}'::int[]" if update_existing else _SKIPPED
+    return f"""
+    WITH {_PREV if consent else ""}
+    merged AS (
+        INSERT INTO contacts AS c (
+            id, tenant_id, phone_e164, email, first_name, last_name, gender, birth_date,
+            timezone, language, company, tags, custom_fields, source,
+            sms_status, sms_source, sms_changed_at,
+            whatsapp_status, whatsapp_source, whatsapp_changed_at,
+            import_batch_id, created_at, updated_at)
+        SELECT s.id, :tenant_id, s.phone_e164, s.email, s.first_name, s.last_name, s.gender,
+            s.birth_date, s.timezone, s.language, s.company, s.tags, s.custom_fields, 'import',
+            {_incoming("sms")}, {_incoming("whatsapp")}, :batch_id, now(), now()
+        FROM {STAGING} s ORDER BY s.phone_e164
+        ON CONFLICT (tenant_id, phone_e164) {conflict}
+        RETURNING c.id, c.phone_e164, (c.xmax = 0) AS created, c.sms_status, c.whatsapp_status
+    ){_EVENTS if consent else ""}
+    SELECT
+        (SELECT count(*) FROM merged WHERE created) AS created,
+        (SELECT count(*) FROM merged WHERE NOT created) AS updated,
+        {_CONSENT_KEPT if consent else "0"} AS consent_kept,
+        {skipped} AS skipped_lines
+    """  # noqa: S608 - constant fragments only; every value is a bound parameter
+
+
+async def merge(
+    session: AsyncSession,
+    tenant_id: UUID,
+    batch_id: UUID,
+    *,
+    update_existing: bool,
+    consent: bool,
+    consent_source: str,
+    actor: str | None,
+) -> MergeResult:
+    """Insert new contacts and update existing ones from staging in one statement, with the
+    consent events of every actual change (``consent``: the file or the options give any)."""
+    row = (
+        await session.execute(
+            text(_merge_sql(update_existing=update_existing, consent=consent)),
+            {
+                "tenant_id": tenant_id,
+                "batch_id": batch_id,
+                "consent_source": consent_source,
+                "actor": actor,
+            },
+        )
+    ).one()
+    return MergeResult(row.created, row.updated, row.consent_kept, list(row.skipped_lines))
+
+
+@asynccontextmanager
+async def exclusive_run(engine: AsyncEngine, batch_id: UUID) -> AsyncIterator[bool]:
+    """Whether this process may run the batch: a session advisory lock, held on a connection
+    of its own for the whole run (chunks commit on others), so two runs never interleave."""
+    key = {"key": f"import:{batch_id}"}
+    async with engine.connect() as connection:
+        mine = bool(
+            await connection.scalar(
+                text("SELECT pg_try_advisory_lock(hashtextextended(:key, 0))"), key
+            )
+        )
+        await connection.commit()
+        try:
+            yield mine
+        finally:
+            if mine:
+                await connection.execute(
+                    text("SELECT pg_advisory_unlock(hashtextextended(:key, 0))"), key
+                )
+                await connection.commit()
+
+
+async def tenant_country(session: AsyncSession, tenant_id: UUID) -> str | None:
+    country: str | None = await session.scalar(select(Tenant.country).where(Tenant.id == tenant_id))
+    return country
+
+
+async def start(session: AsyncSession, batch_id: UUID) -> None:
+    await session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id)
+        .values(
+            status=ImportStatus.processing,
+            started_at=func.coalesce(ImportBatch.started_at, func.clock_timestamp()),
+            error=None,
+        )
+    )
+
+
+async def complete(session: AsyncSession, batch_id: UUID, total_rows: int) -> None:
+    """Done: the exact row count replaces the estimate, and the stored file is dropped."""
+    await session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id)
+        .values(
+            status=ImportStatus.completed,
+            total_rows=total_rows,
+            error=None,
+            completed_at=func.clock_timestamp(),
+            updated_at=func.now(),
+        )
+    )
+    await drop_file(session, batch_id)
+
+
+async def fail(session: AsyncSession, batch_id: UUID, error: str) -> None:
+    await session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id)
+        .values(
+            status=ImportStatus.failed,
+            error=error,
+            completed_at=func.clock_timestamp(),
+            updated_at=func.now(),
+        )
+    )
+
+
+async def defer_run(session: AsyncSession, task_name: str, queue: str, batch_id: UUID) -> None:
+    """Queue the import job in the caller's transaction: a worker can never pick it up before
+    the batch and its file are committed, and a rolled-back request leaves no job behind."""
+    await session.execute(
+        text(
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
+            "CAST(:args AS jsonb), NULL)]::procrastinate_job_to_defer_v1[])"
+        ),
+        {
+            "queue": queue,
+            "task": task_name,
+            "lock": f"import:{batch_id}",
+            "args": orjson.dumps({"batch_id": str(batch_id)}).decode(),
+        },
+    )

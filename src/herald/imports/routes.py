@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from herald.auth.dependencies import Manager, Viewer
+from herald.imports import repository, service
+from herald.imports.schemas import ImportBatchRead, ImportOptions
+from herald.kit.errors import Unprocessable
+from herald.kit.pagination import Page, PageParams, build_page, page_params
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"])
+
+
+def _options(fields: dict[str, Any]) -> ImportOptions:
+    """The form fields as options; a mistake answers 422 naming the field."""
+    raw_mapping = fields.pop("mapping")
+    if raw_mapping:
+        try:
+            fields["mapping"] = orjson.loads(raw_mapping)
+        except orjson.JSONDecodeError as exc:
+            raise Unprocessable(
+                'mapping must be a JSON object {"<csv header>": "<field>"}: ' + str(exc)
+            ) from exc
+    tags = fields.pop("tags")
+    fields["tags"] = [t.strip() for t in tags.split(",") if t.strip()] if tags else []
+    try:
+        options = ImportOptions.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise Unprocessable(f"The import options are invalid. {problems}") from exc
+    if (options.consent_channel is None) != (options.consent_status is None):
+        raise Unprocessable("consent_channel and consent_status go together: send both or neither.")
+    return options
+
+
+@router.post(
+    "",
+    response_model=ImportBatchRead,
+    status_code=202,
+    summary="Import contacts from a CSV file",
+)
+async def create_import(
+    auth: Manager,
+    file: Annotated[UploadFile, File(description="The CSV file.")],
+    mapping: Annotated[str | None, Form(description="JSON {csv header: field}.")] = None,
+    default_country: Annotated[str | None, Form()] = None,
+    tags: Annotated[str | None, Form(description="Comma-separated tags for every row.")] = None,
+    consent_channel: Annotated[str | None, Form()] = None,
+    consent_status: Annotated[str | None, Form()] = None,
+    consent_source: Annotated[str | None, Form()] = None,
+    update_existing: Annotated[bool, Form()] = True,
+    delimiter: Annotated[str | None, Form()] = None,
+    encoding: Annotated[str | None, Form()] = None,
+    force: Annotated[bool, Form(description="Import a file already imported.")] = False,
+) -> ImportBatchRead:
+    options = _options(
+        {
+            "mapping": mapping,
+            "default_country": default_country,
+            "tags": tags,
+            "consent_channel": consent_channel,
+            "consent_status": consent_status,
+            "consent_source": consent_source,
+            "update_existing": update_existing,
+            "delimiter": delimiter,
+            "encoding": encoding,
+        }
+    )
+    batch = await service.submit(
+        auth.session,
+        auth.tenant_id,
+        file.file,
+        file.filename or "upload.csv",
+        options,
+        force=force,
+        actor=auth.actor,
+    )
+    return service.to_read(batch)
+
+
+@router.get("", response_model=Page[ImportBatchRead], summary="Import batches, newest first")
+async def list_imports(
+    auth: Viewer, params: Annotated[PageParams, Depends(page_params)]
+) -> Page[ImportBatchRead]:
+    rows = await repository.list_batches(auth.session, auth.tenant_id, params)
+    page, cursor = build_page(rows, params, "id")
+    return Page(items=[service.to_read(b) for b in page], next_cursor=cursor)
+
+
+@router.get("/{batch_id}", response_model=ImportBatchRead, summary="An import and its progress")
+async def read_import(batch_id: UUID, auth: Viewer) -> ImportBatchRead:
+    return service.to_read(await service.get(auth.session, auth.tenant_id, batch_id))
+
+
+@router.get(
+    "/{batch_id}/rejected.csv",
+    summary="Rejected and skipped rows with their line and reason",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def rejected_rows(batch_id: UUID, auth: Viewer) -> Response:
+    batch = await service.get(auth.session, auth.tenant_id, batch_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["line", "status", "reason", "row"])
+    for issue in await repository.issues(auth.session, batch.id):
+        writer.writerow([issue.line, issue.kind.value, issue.reason, issue.raw])
+    name = f"import-{batch.id}-rejected.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

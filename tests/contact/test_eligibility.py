@@ -1,0 +1,118 @@
+"""The audience conditions, checked on real rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+
+from herald.contact.dnc_hash import phone_hash
+from herald.contact.eligibility import Purpose, eligible, eligible_ids
+from herald.contact.models import (
+    Channel,
+    ConsentStatus,
+    Contact,
+    DncReason,
+    DoNotContact,
+    SuppressionRule,
+)
+from herald.kit.database import Database
+from tests.conftest import MakeTenant, TenantFixture
+
+NOW = datetime.now(UTC)
+
+
+async def seed(db: Database, shop: TenantFixture) -> dict[str, UUID]:
+    """One contact per reason to exclude, plus the ones that stay in."""
+    rows: dict[str, dict[str, Any]] = {
+        "fine": {},
+        "sms_out": {"sms_status": ConsentStatus.opted_out},
+        "whatsapp_out": {"whatsapp_status": ConsentStatus.opted_out},
+        "blocked": {"blocked": True},
+        "erased": {"erased_at": NOW, "phone_e164": None},
+        "on_dnc": {},
+        "sent_2_days_ago": {"last_sent_at": NOW - timedelta(days=2)},
+        "sent_20_days_ago": {"last_sent_at": NOW - timedelta(days=20)},
+    }
+    ids: dict[str, UUID] = {}
+    async with db.tenant_session(shop.id) as session:
+        for n, (name, fields) in enumerate(rows.items()):
+            contact = Contact(
+                tenant_id=shop.id, **{"phone_e164": f"+1415555{3000 + n:04d}", **fields}
+            )
+            session.add(contact)
+            await session.flush()
+            ids[name] = contact.id
+        dnc_phone = f"+1415555{3000 + list(rows).index('on_dnc'):04d}"
+        session.add(
+            DoNotContact(
+                tenant_id=shop.id,
+                phone_e164=None,
+                phone_hash=phone_hash(shop.id, dnc_phone),
+                reason=DncReason.erased,
+            )
+        )
+        session.add_all(
+            [
+                SuppressionRule(tenant_id=shop.id, name="week", window_days=7),
+                SuppressionRule(
+                    tenant_id=shop.id, name="inactive", window_days=30, is_active=False
+                ),
+                SuppressionRule(
+                    tenant_id=shop.id,
+                    name="expired",
+                    window_days=30,
+                    expires_at=NOW - timedelta(days=1),
+                ),
+                SuppressionRule(
+                    tenant_id=shop.id, name="whatsapp month", window_days=30, channel="whatsapp"
+                ),
+            ]
+        )
+    return ids
+
+
+async def audience(
+    db: Database, shop: TenantFixture, channel: Channel, purpose: Purpose
+) -> set[UUID]:
+    async with db.tenant_session(shop.id) as session:
+        return set((await session.scalars(eligible_ids(shop.id, channel, purpose))).all())
+
+
+async def test_eligibility(db: Database, make_tenant: MakeTenant) -> None:
+    shop = await make_tenant()
+    ids = await seed(db, shop)
+    named = {v: k for k, v in ids.items()}
+
+    def names(found: set[UUID]) -> set[str]:
+        return {named[i] for i in found}
+
+    assert names(await audience(db, shop, Channel.sms, Purpose.transactional)) == {
+        "fine",
+        "whatsapp_out",
+        "sent_2_days_ago",
+        "sent_20_days_ago",
+    }
+    assert names(await audience(db, shop, Channel.sms, Purpose.marketing)) == {
+        "fine",
+        "whatsapp_out",
+        "sent_20_days_ago",
+    }
+    assert names(await audience(db, shop, Channel.whatsapp, Purpose.marketing)) == {
+        "fine",
+        "sms_out",
+    }
+
+
+async def test_other_tenants_rows_never_match(db: Database, make_tenant: MakeTenant) -> None:
+    shop, other = await make_tenant(), await make_tenant()
+    await seed(db, shop)
+    async with db.system_session() as session:
+        found = (
+            await session.scalars(
+                select(Contact.id).where(*eligible(other.id, Channel.sms, Purpose.transactional))
+            )
+        ).all()
+    assert found == []
