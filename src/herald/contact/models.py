@@ -65,12 +65,15 @@ class Contact(IdMixin, TenantScopedMixin, TimestampMixin, Base):
             "last_name",
             "gender",
             "birth_date",
+            "timezone",
+            "language",
             "company",
             "tags",
             "custom_fields",
             "blocked_reason",
         }
     )
+    """Named in the audit log but never copied there, and cleared when the person is erased."""
     __table_args__ = (
         UniqueConstraint("tenant_id", "phone_e164"),
         Index(

@@ -306,18 +306,7 @@ async def delete_contact(session: AsyncSession, tenant_id: UUID, contact_id: UUI
 
 def erased_values() -> dict[str, Any]:
     """The columns an erasure overwrites, and with what."""
-    personal = (
-        "phone_e164",
-        "email",
-        "first_name",
-        "last_name",
-        "gender",
-        "birth_date",
-        "timezone",
-        "language",
-        "company",
-    )
-    values: dict[str, Any] = dict.fromkeys(personal)
+    values: dict[str, Any] = dict.fromkeys(Contact.__personal_data__)
     values.update(tags=[], custom_fields={}, blocked=True, blocked_reason=ERASED_REASON)
     for channel in Channel:
         values[f"{channel.value}_status"] = ConsentStatus.opted_out
