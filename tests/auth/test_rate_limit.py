@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import httpx
+import pytest
 import pytest_asyncio
+from sqlalchemy import func, select
 
 from herald.app import create_app
 from herald.kit.database import Database
+from herald.kit.ratelimit import WINDOW, RateLimitHit, remaining_share
 from herald.settings import Settings
 from tests.auth.support import client_for
 
@@ -55,3 +59,25 @@ class TestRateLimit:
                 for _ in range(LIMIT + 1)
             ]
             assert codes == [401] * LIMIT + [429]
+
+
+class TestSlidingWindow:
+    def test_previous_minute_weighs_by_what_is_left_of_it(self) -> None:
+        window = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+        assert remaining_share(window, window) == 1.0
+        assert remaining_share(window, window + timedelta(seconds=15)) == 0.75
+        assert remaining_share(window, window + timedelta(seconds=59)) == pytest.approx(1 / 60)
+
+    async def test_a_burst_just_before_the_minute_still_counts(
+        self, strict_app_client: httpx.AsyncClient, db: Database
+    ) -> None:
+        email = f"burst-{uuid4().hex}@example.com"
+        async with db.system_session() as session:
+            window = await session.scalar(select(func.date_trunc("minute", func.now())))
+            assert window is not None
+            session.add(
+                RateLimitHit(scope="login", subject=email, window_start=window - WINDOW, hits=10**9)
+            )
+        body = {"email": email, "password": "whatever12"}
+        response = await strict_app_client.post("/v1/auth/login", json=body)
+        assert response.status_code == 429

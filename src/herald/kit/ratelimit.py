@@ -4,6 +4,10 @@ Counters live in PostgreSQL, one row per (scope, subject, minute): every replica
 same row with one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``, so the limit is global without
 a separate cache server. The table is UNLOGGED (see the migration): counters need no crash
 safety, and skipping the WAL keeps the upsert cheap.
+
+The limit is a sliding window: the previous minute's count, weighted by how much of it still
+lies within the last 60 seconds, is added to the current minute's. Fixed windows alone would let
+a burst of twice the limit through across a minute boundary.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, String, delete, func
+from sqlalchemy import CursorResult, String, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,7 +41,7 @@ class RateLimitHit(Base):
 
 
 class RateLimiter:
-    """Allows ``per_minute`` requests per subject and scope, in fixed one-minute windows."""
+    """Allows ``per_minute`` requests per subject and scope over any sliding minute."""
 
     def __init__(self, db: Database, per_minute: int) -> None:
         self.db = db
@@ -52,8 +56,15 @@ class RateLimiter:
         if not keys:
             return
         async with self.db.system_session() as session:
-            rows = await _increment(session, keys)
-        over = [window for hits, window in rows if hits > self.per_minute]
+            current = await _increment(session, keys)
+            window = next(iter(current.values()))[1]
+            previous = await _hits_in(session, keys, window - WINDOW)
+        weight = remaining_share(window)
+        over = [
+            start
+            for key, (hits, start) in current.items()
+            if hits + previous.get(key, 0) * weight > self.per_minute
+        ]
         if over:
             retry_after = _seconds_until(max(over) + WINDOW)
             raise TooManyRequests(
@@ -62,9 +73,12 @@ class RateLimiter:
             )
 
 
-async def _increment(
-    session: AsyncSession, keys: Sequence[tuple[str, str]]
-) -> list[tuple[int, datetime]]:
+Key = tuple[str, str]
+"""(scope, subject)"""
+
+
+async def _increment(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, tuple[int, datetime]]:
+    """Count one hit per key in the current minute; each key's count and window start."""
     window = func.date_trunc("minute", func.now())
     values = insert(RateLimitHit).values(
         [
@@ -75,8 +89,25 @@ async def _increment(
     stmt = values.on_conflict_do_update(
         index_elements=[RateLimitHit.scope, RateLimitHit.subject, RateLimitHit.window_start],
         set_={"hits": RateLimitHit.hits + 1},
-    ).returning(RateLimitHit.hits, RateLimitHit.window_start)
-    return [(hits, start) for hits, start in (await session.execute(stmt)).all()]
+    ).returning(
+        RateLimitHit.scope, RateLimitHit.subject, RateLimitHit.hits, RateLimitHit.window_start
+    )
+    rows = (await session.execute(stmt)).all()
+    return {(scope, subject): (hits, start) for scope, subject, hits, start in rows}
+
+
+async def _hits_in(session: AsyncSession, keys: Sequence[Key], window: datetime) -> dict[Key, int]:
+    stmt = select(RateLimitHit.scope, RateLimitHit.subject, RateLimitHit.hits).where(
+        tuple_(RateLimitHit.scope, RateLimitHit.subject).in_(keys),
+        RateLimitHit.window_start == window,
+    )
+    return {(scope, subject): hits for scope, subject, hits in (await session.execute(stmt)).all()}
+
+
+def remaining_share(window: datetime, now: datetime | None = None) -> float:
+    """How much of the minute before ``window`` still lies within the 60 seconds up to now."""
+    elapsed = ((now or datetime.now(UTC)) - window) / WINDOW
+    return min(1.0, max(0.0, 1.0 - elapsed))
 
 
 def _seconds_until(moment: datetime) -> int:
