@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
+from fastapi.responses import HTMLResponse
 
 from herald.auth import service, signin
 from herald.auth.dependencies import (
@@ -15,6 +16,7 @@ from herald.auth.dependencies import (
     Limiter,
     SignedIn,
 )
+from herald.auth.pages import token_page
 from herald.auth.repository import ApiKeyRepository
 from herald.auth.schemas import (
     Accepted,
@@ -134,6 +136,23 @@ async def verify_magic_link(
     async with db.system_session() as session:
         pair = await signin.verify_magic_link(session, settings, data.token)
     return TokenPairRead.model_validate(pair)
+
+
+@sessions.get(
+    "/magic-link/verify",
+    response_class=HTMLResponse,
+    summary="The page a magic link opens (does not use the token)",
+)
+async def magic_link_page(
+    token: Annotated[str, Query(min_length=1, max_length=200)],
+) -> HTMLResponse:
+    return token_page(
+        title="Sign in to Herald",
+        intro="This link signs you in once. Press the button to use it now.",
+        action="/v1/auth/magic-link/verify",
+        token=token,
+        button="Sign in",
+    )
 
 
 @sessions.post("/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change your password")

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
+from fastapi.responses import HTMLResponse
 
 from herald.auth.dependencies import Admin, AppMailer, AppSettings, Db, SignedIn, Viewer
+from herald.auth.pages import token_page
 from herald.auth.schemas import TokenPairRead
 from herald.kit.errors import NotFound
 from herald.kit.pagination import Page, PageParams, build_page, page_params
@@ -110,6 +112,27 @@ async def accept_invitation(data: InvitationAccept, db: Db, settings: AppSetting
             session, settings, data.token, data.password, data.name
         )
     return TokenPairRead.model_validate(pair)
+
+
+@invitations.get(
+    "/accept",
+    response_class=HTMLResponse,
+    summary="The page an invitation link opens (does not use the token)",
+)
+async def invitation_page(
+    token: Annotated[str, Query(min_length=1, max_length=200)],
+) -> HTMLResponse:
+    return token_page(
+        title="Join a Herald team",
+        intro="New to Herald? Give your name and choose a password (10 characters or more). "
+        "Already have an account? Leave both empty.",
+        action="/v1/invitations/accept",
+        token=token,
+        button="Accept the invitation",
+        fields='<input name="name" placeholder="Your name" autocomplete="name">'
+        '<input name="password" type="password" placeholder="Password" '
+        'autocomplete="new-password">',
+    )
 
 
 @me.get("", response_model=MeRead, summary="You and your memberships")
