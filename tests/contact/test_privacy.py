@@ -100,3 +100,17 @@ async def test_erased_number_stays_blocked(
             ).all()
         )
     assert reachable.isdisjoint({again["id"], first["id"]})
+
+
+async def test_bulk_tagging_skips_erased_contacts(
+    client: httpx.AsyncClient, tenant: TenantFixture, db: Database
+) -> None:
+    contact = await create_contact(client, tenant)
+    await client.delete(f"/v1/contacts/{contact['id']}?erase=true", headers=tenant.headers)
+    response = await client.post(
+        "/v1/contacts/bulk/tags", json={"add": ["vip"]}, headers=tenant.headers
+    )
+    assert response.json() == {"matched": 0, "changed": 0}
+    async with db.tenant_session(tenant.id) as session:
+        erased = await session.get(Contact, contact["id"])
+    assert erased is not None and erased.tags == []

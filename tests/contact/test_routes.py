@@ -212,6 +212,19 @@ class TestReadUpdateDelete:
         assert response.status_code == 204
         gone = await client.get(f"/v1/contacts/{contact['id']}", headers=tenant.headers)
         assert gone.status_code == 404
+        dnc = await client.get("/v1/dnc", headers=tenant.headers)
+        assert contact["phone_e164"] not in {e["phone_e164"] for e in dnc.json()["items"]}
+
+    async def test_delete_keeps_an_opt_out(
+        self, client: httpx.AsyncClient, tenant: TenantFixture
+    ) -> None:
+        """Deleting and re-creating a contact must not undo its opt-out."""
+        contact = await create_contact(client, tenant, sms_status="opted_out")
+        await client.delete(f"/v1/contacts/{contact['id']}", headers=tenant.headers)
+        again = await create_contact(
+            client, tenant, phone=contact["phone_e164"], sms_status="opted_in"
+        )
+        assert again["do_not_contact"] is True
 
     async def test_other_tenant_sees_404_and_changes_nothing(
         self, client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
@@ -360,6 +373,8 @@ class TestBulkTags:
         assert audit.status_code == 200, audit.text
         [entry] = audit.json()["items"]
         assert entry["changes"]["changed"] == 1
+        assert entry["changes"]["filter"] == ["source"]
+        assert "new" not in str(entry["changes"]) and "form" not in str(entry["changes"])
 
     async def test_other_tenant_untouched(
         self, client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture

@@ -183,3 +183,20 @@ class TestInjection:
                 select(func.count()).select_from(Contact).where(Contact.tenant_id == tenant.id)
             )
         assert remaining == 3
+
+
+class TestOutOfRangeValues:
+    """Values Python or PostgreSQL cannot compute with answer 422, not 500."""
+
+    async def test_dates_and_numbers_at_the_edges(
+        self, client: httpx.AsyncClient, tenant: TenantFixture
+    ) -> None:
+        for condition in (
+            {"field": "created_at", "op": "after", "value": "9999-12-31"},
+            {"field": "created_at", "op": "between", "value": ["2026-01-01", "9999-12-31"]},
+            {"field": "unread_count", "op": "eq", "value": 10**40},
+        ):
+            response = await client.post(
+                "/v1/segments/preview", json={"rules": {"all": [condition]}}, headers=tenant.headers
+            )
+            assert response.status_code == 422, (condition, response.text)

@@ -101,6 +101,8 @@ async def authenticated(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> AsyncIterator[AuthContext]:
+    """Depended on with ``scope="function"``: the transaction commits when the route returns,
+    before the response is sent, so a client never holds a 2xx for work that was rolled back."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Send 'Authorization: Bearer <api key or access token>'.")
     db = get_database(request)
@@ -122,7 +124,7 @@ async def authenticated(
 
 
 def require(minimum: Role) -> Callable[[AuthContext], AuthContext]:
-    def check(ctx: Annotated[AuthContext, Depends(authenticated)]) -> AuthContext:
+    def check(ctx: Annotated[AuthContext, Depends(authenticated, scope="function")]) -> AuthContext:
         if not ctx.role.at_least(minimum):
             raise Forbidden(
                 f"This action needs the {minimum.value} role or higher; you are {ctx.role.value}."
@@ -139,7 +141,9 @@ Admin = Annotated[AuthContext, Depends(require(Role.admin))]
 Owner = Annotated[AuthContext, Depends(require(Role.owner))]
 
 
-def signed_in_user(ctx: Annotated[AuthContext, Depends(authenticated)]) -> AuthContext:
+def signed_in_user(
+    ctx: Annotated[AuthContext, Depends(authenticated, scope="function")],
+) -> AuthContext:
     if ctx.user_id is None:
         raise Forbidden("This needs a user's access token (from /v1/auth/login), not an API key.")
     return ctx

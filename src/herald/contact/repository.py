@@ -198,8 +198,8 @@ class ContactRepository:
     async def bulk_tags(
         self, tenant_id: UUID, where: ContactFilter, add: list[str], remove: list[str]
     ) -> tuple[int, int]:
-        """One UPDATE over the filter; returns (matched, changed)."""
-        conditions = contact_filter(tenant_id, where)
+        """One UPDATE over the filter (erased rows excluded); returns (matched, changed)."""
+        conditions = [*contact_filter(tenant_id, where), Contact.erased_at.is_(None)]
         matched = await self.session.scalar(
             select(func.count()).select_from(Contact).where(*conditions)
         )

@@ -127,7 +127,7 @@ async def delete_contact(
             )
         await service.erase_contact(auth.session, auth.tenant_id, contact_id, who(auth))
     else:
-        await service.delete_contact(auth.session, auth.tenant_id, contact_id)
+        await service.delete_contact(auth.session, auth.tenant_id, contact_id, who(auth))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

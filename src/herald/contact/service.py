@@ -295,13 +295,29 @@ async def consent_history(
     return [ConsentEventRead.model_validate(e) for e in events]
 
 
-async def delete_contact(session: AsyncSession, tenant_id: UUID, contact_id: UUID) -> None:
+async def delete_contact(
+    session: AsyncSession, tenant_id: UUID, contact_id: UUID, who: Who
+) -> None:
+    """Delete the row. An opt-out must outlive it: a contact that opted out of any channel
+    leaves its number on the do-not-contact list, or creating it again would reset consent."""
     repo = ContactRepository(session)
     contact = await repo.get_for_update(tenant_id, contact_id)
     if contact is None:
         raise NotFound(f"No contact {contact_id}.")
+    opted_out = any(status_of(contact, c) is ConsentStatus.opted_out for c in Channel)
+    if opted_out and contact.phone_e164 is not None:
+        await DncRepository(session).add_many(
+            tenant_id,
+            {phone_hash(tenant_id, contact.phone_e164): contact.phone_e164},
+            DncReason.stop,
+            KEPT_OPT_OUT_NOTE,
+            who.actor,
+        )
     await repo.delete(contact)
     await session.flush()
+
+
+KEPT_OPT_OUT_NOTE = "kept from a deleted contact that had opted out"
 
 
 def erased_values() -> dict[str, Any]:
@@ -370,7 +386,13 @@ async def bulk_tags(session: AsyncSession, tenant_id: UUID, data: BulkTags) -> B
         session,
         "contact.tags_bulk_updated",
         Contact.__tablename__,
-        changes={**data.model_dump(mode="json", exclude_defaults=True), **result.model_dump()},
+        # Counts and filter names only: tags and search terms are personal data.
+        changes={
+            "filter": sorted(data.filter.model_dump(exclude_defaults=True)),
+            "tags_added": len(data.add),
+            "tags_removed": len(data.remove),
+            **result.model_dump(),
+        },
     )
     return result
 

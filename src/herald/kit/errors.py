@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -101,6 +102,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail, fields = _describe_validation(list(exc.errors()))
         return problem(request, 422, "Unprocessable content", detail, errors=fields)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        """PostgreSQL refused a value the request carried (a NUL character, a number out of
+        range): the caller's input, so a 422 — and the values are not logged."""
+        return problem(
+            request,
+            422,
+            "Unprocessable content",
+            "A value in the request cannot be stored: text must not contain NUL (\\u0000) "
+            "characters, and numbers and dates must be within range.",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -73,6 +73,7 @@ def keyset(
     """Apply the cursor, the order and ``limit + 1`` (the extra row tells if a next page exists)."""
     if params.cursor:
         value, row_id = decode_cursor(params.cursor)
+        _check_cursor_value(sort, value)
         if sort is id_column:
             stmt = stmt.where(id_column < row_id if descending else id_column > row_id)
         elif descending:
@@ -81,6 +82,23 @@ def keyset(
             stmt = stmt.where(tuple_(sort, id_column) > tuple_(value, row_id))
     order = (sort.desc(), id_column.desc()) if descending else (sort.asc(), id_column.asc())
     return stmt.order_by(*order).limit(params.limit + 1)
+
+
+_CHECKED_TYPES = (datetime, str, int, float)
+
+
+def _check_cursor_value(sort: Any, value: Any) -> None:
+    """A cursor made for another sort order (or forged) would otherwise reach the database as
+    a value of the wrong type."""
+    try:
+        expected = sort.type.python_type
+    except (AttributeError, NotImplementedError):
+        return
+    if expected in _CHECKED_TYPES and not isinstance(value, expected):
+        raise BadRequest(
+            "The cursor belongs to another list or sort order; request the first page again "
+            "without it."
+        )
 
 
 def build_page(

@@ -144,9 +144,15 @@ def _optional_boolean(value: Any) -> bool:
     return True if value is _ABSENT or value is None else _boolean(value)
 
 
+NUMBER_LIMIT = 10**15
+"""Beyond this, comparisons would overflow PostgreSQL's numeric types; no real field needs it."""
+
+
 def _number(value: Any) -> int | float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("expected a number")
+    if not -NUMBER_LIMIT <= value <= NUMBER_LIMIT:
+        raise ValueError(f"expected a number between -{NUMBER_LIMIT} and {NUMBER_LIMIT}")
     return value
 
 
@@ -159,13 +165,20 @@ def _integer(low: int, high: int) -> ValueCheck:
     return checked
 
 
+EARLIEST_DATE, LATEST_DATE = date(1000, 1, 1), date(9998, 12, 31)
+"""Dates a day is added to or taken from must stay within what Python and PostgreSQL hold."""
+
+
 def _iso_date(value: Any) -> date:
     if not isinstance(value, str):
         raise ValueError("expected an ISO date such as '2026-01-31'")
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{value[:40]!r} is not an ISO date such as '2026-01-31'") from None
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        raise ValueError(f"expected a date between {EARLIEST_DATE} and {LATEST_DATE}")
+    return parsed
 
 
 def _date_range(value: Any) -> tuple[date, date]:
