@@ -30,17 +30,35 @@ class TestLockout:
         tenant: TenantFixture,
         make_user: MakeUser,
         settings: Settings,
+        db: Database,
     ) -> None:
         person = await make_user(tenant.id)
-        for _ in range(settings.lockout_threshold - 1):
+        for _ in range(settings.lockout_threshold):
             assert (await _attempt(client, person, "wrong password")).status_code == 401
-        locking = await _attempt(client, person, "wrong password")
-        assert locking.status_code == 423
-        assert "locked until" in locking.json()["detail"]
-        assert locking.json()["locked_until"]
-        assert int(locking.headers["Retry-After"]) > 0
-        # Even the right password is refused while the lock holds.
-        assert (await _attempt(client, person, person.password)).status_code == 423
+        assert (await _user(db, person)).locked_until is not None
+        # Only the right password learns of the lock; it is refused while the lock holds.
+        locked = await _attempt(client, person, person.password)
+        assert locked.status_code == 423
+        assert "locked until" in locked.json()["detail"]
+        assert locked.json()["locked_until"]
+        assert int(locked.headers["Retry-After"]) > 0
+
+    async def test_a_lock_looks_like_a_wrong_password_to_a_guesser(
+        self,
+        client: httpx.AsyncClient,
+        tenant: TenantFixture,
+        make_user: MakeUser,
+        settings: Settings,
+    ) -> None:
+        person = await make_user(tenant.id)
+        for _ in range(settings.lockout_threshold + 2):
+            await _attempt(client, person, "wrong password")
+        guess = await _attempt(client, person, "another guess")
+        unknown = await client.post(
+            "/v1/auth/login", json={"email": "nobody-here@example.com", "password": "x" * 12}
+        )
+        assert guess.status_code == unknown.status_code == 401
+        assert guess.json()["detail"] == unknown.json()["detail"]
 
     async def test_expired_lock_lets_the_user_in(
         self, client: httpx.AsyncClient, tenant: TenantFixture, make_user: MakeUser, db: Database

@@ -13,7 +13,8 @@ from herald.app import create_app
 from herald.kit.database import Database
 from herald.kit.ratelimit import WINDOW, RateLimitHit, remaining_share
 from herald.settings import Settings
-from tests.auth.support import client_for
+from tests.auth.support import MakeUser, client_for, signed_in
+from tests.conftest import TenantFixture
 
 LIMIT = 2
 
@@ -71,13 +72,41 @@ class TestSlidingWindow:
     async def test_a_burst_just_before_the_minute_still_counts(
         self, strict_app_client: httpx.AsyncClient, db: Database
     ) -> None:
-        email = f"burst-{uuid4().hex}@example.com"
-        async with db.system_session() as session:
-            window = await session.scalar(select(func.date_trunc("minute", func.now())))
-            assert window is not None
-            session.add(
-                RateLimitHit(scope="login", subject=email, window_start=window - WINDOW, hits=10**9)
-            )
-        body = {"email": email, "password": "whatever12"}
-        response = await strict_app_client.post("/v1/auth/login", json=body)
+        """Seeds the minute before the database's current one; should the request land in the
+        next minute, the seed was two minutes back and the attempt is repeated."""
+        for _ in range(3):
+            email = f"burst-{uuid4().hex}@example.com"
+            window = await _current_minute(db)
+            async with db.system_session() as session:
+                session.add(
+                    RateLimitHit(
+                        scope="login", subject=email, window_start=window - WINDOW, hits=10**9
+                    )
+                )
+            body = {"email": email, "password": "whatever12"}
+            response = await strict_app_client.post("/v1/auth/login", json=body)
+            if await _current_minute(db) == window:
+                break
         assert response.status_code == 429
+
+
+async def _current_minute(db: Database) -> datetime:
+    async with db.system_session() as session:
+        window = await session.scalar(select(func.date_trunc("minute", func.now())))
+    assert window is not None
+    return window
+
+
+async def test_password_change_is_limited(
+    settings: Settings, db: Database, tenant: TenantFixture, make_user: MakeUser
+) -> None:
+    app = create_app(settings.model_copy(update={"auth_rate_limit_per_minute": LIMIT}), db)
+    person = await make_user(tenant.id)
+    async with client_for(app) as client:
+        headers = await signed_in(client, person)
+        body = {"current_password": "wrong guess!", "new_password": "a-new-password-1"}
+        statuses = [
+            (await client.post("/v1/auth/password", json=body, headers=headers)).status_code
+            for _ in range(LIMIT + 1)
+        ]
+    assert statuses == [403] * LIMIT + [429]

@@ -54,6 +54,23 @@ class TestUpdateMember:
         assert response.status_code == 200
         assert response.json()["role"] == "manager" and response.json()["email"] == agent.email
 
+    async def test_demotion_revokes_keys_above_the_new_role(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, make_user: MakeUser
+    ) -> None:
+        admin = await make_user(tenant.id, role=Role.admin)
+        headers = await signed_in(client, admin)
+        keys = {}
+        for role in ("admin", "viewer"):
+            made = await client.post(
+                "/v1/api-keys", json={"name": role, "role": role}, headers=headers
+            )
+            keys[role] = {"Authorization": f"Bearer {made.json()['key']}"}
+        await client.patch(
+            f"/v1/members/{admin.id}", json={"role": "agent"}, headers=tenant.headers
+        )
+        assert (await client.get("/v1/tenant", headers=keys["admin"])).status_code == 401
+        assert (await client.get("/v1/tenant", headers=keys["viewer"])).status_code == 200
+
     async def test_cannot_raise_above_own_role(
         self, client: httpx.AsyncClient, tenant: TenantFixture, make_user: MakeUser
     ) -> None:
@@ -91,8 +108,10 @@ class TestUpdateMember:
             f"/v1/members/{tenant.owner_id}", json={"role": "admin"}, headers=tenant.headers
         )
         assert response.status_code == 200
+        # The demoted owner's own owner-role key is revoked with the demotion; use another.
+        machine = await tenant.key_for(Role.owner)
         response = await client.patch(
-            f"/v1/members/{second.id}", json={"role": "admin"}, headers=tenant.headers
+            f"/v1/members/{second.id}", json={"role": "admin"}, headers=machine
         )
         assert response.status_code == 409
 
@@ -142,6 +161,18 @@ class TestRemoveMember:
         response = await client.delete(f"/v1/members/{agent.id}", headers=tenant.headers)
         assert response.status_code == 204
         assert (await client.get("/v1/tenant", headers=headers)).status_code == 401
+
+    async def test_their_api_keys_stop_working(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, make_user: MakeUser
+    ) -> None:
+        admin = await make_user(tenant.id, role=Role.admin)
+        created = await client.post(
+            "/v1/api-keys", json={"name": "theirs"}, headers=await signed_in(client, admin)
+        )
+        key = {"Authorization": f"Bearer {created.json()['key']}"}
+        assert (await client.get("/v1/tenant", headers=key)).status_code == 200
+        await client.delete(f"/v1/members/{admin.id}", headers=tenant.headers)
+        assert (await client.get("/v1/tenant", headers=key)).status_code == 401
 
     async def test_last_owner(self, client: httpx.AsyncClient, tenant: TenantFixture) -> None:
         response = await client.delete(f"/v1/members/{tenant.owner_id}", headers=tenant.headers)

@@ -34,6 +34,14 @@ class ApiKeyRepository:
     def add(self, key: ApiKey) -> None:
         self.session.add(key)
 
+    async def live_keys_created_by(self, tenant_id: UUID, user_id: UUID) -> list[ApiKey]:
+        stmt = select(ApiKey).where(
+            ApiKey.tenant_id == tenant_id,
+            ApiKey.created_by == user_id,
+            ApiKey.revoked_at.is_(None),
+        )
+        return list(await self.session.scalars(stmt))
+
     async def touch(self, key_id: UUID, now: datetime) -> None:
         await self.session.execute(
             update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now)

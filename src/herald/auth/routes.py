@@ -156,9 +156,13 @@ async def magic_link_page(
 
 
 @sessions.post("/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change your password")
-async def change_password(data: PasswordChange, auth: SignedIn, db: Db) -> Response:
-    """Needs the current password. Signs out every other device (their refresh tokens)."""
+async def change_password(
+    data: PasswordChange, auth: SignedIn, db: Db, limiter: Limiter, ip: ClientIp
+) -> Response:
+    """Needs the current password. Signs out every other device (their refresh tokens).
+    Rate limited like sign-in: a stolen access token must not become a password oracle."""
     assert auth.user_id is not None  # SignedIn guarantees a user
+    await limiter.check("password", ip, str(auth.user_id))
     async with db.system_session() as session:
         await signin.change_password(
             session, auth.user_id, data.current_password, data.new_password

@@ -112,13 +112,10 @@ def _locked(until: datetime) -> Locked:
     )
 
 
-async def _fail(repo: UserRepository, settings: Settings, user: User, now: datetime) -> HeraldError:
-    """Count a wrong password; the error to answer (the lock, once the threshold is reached)."""
-    if await repo.count_failure(user.id) < settings.lockout_threshold:
-        return Unauthorized(BAD_CREDENTIALS)
-    until = now + timedelta(minutes=settings.lockout_minutes)
-    await repo.lock(user.id, until)
-    return _locked(until)
+async def _fail(repo: UserRepository, settings: Settings, user: User, now: datetime) -> None:
+    """Count a wrong password, and lock the account once the threshold is reached."""
+    if await repo.count_failure(user.id) >= settings.lockout_threshold:
+        await repo.lock(user.id, now + timedelta(minutes=settings.lockout_minutes))
 
 
 async def login(
@@ -128,18 +125,23 @@ async def login(
     password: str,
     tenant_id: UUID | None = None,
 ) -> TokenPair:
-    """Email and password → tokens. An unknown email and a wrong password answer alike, and both
-    run an argon2 verification."""
+    """Email and password → tokens. An unknown email, a wrong password and a wrong password on a
+    locked account answer alike, and all run an argon2 verification: only the right password
+    learns that the account is locked, so a lock reveals nothing to someone guessing."""
     repo = UserRepository(session)
     user = await repo.by_email(email)
     now = datetime.now(UTC)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise _locked(user.locked_until)
     valid = verify_password(user.password_hash if user else None, password)
     if user is None:
         raise Unauthorized(BAD_CREDENTIALS)
+    locked = user.locked_until is not None and user.locked_until > now
     if not valid:
-        raise await _fail(repo, settings, user, now)
+        if not locked:
+            await _fail(repo, settings, user, now)
+        raise Unauthorized(BAD_CREDENTIALS)
+    if locked:
+        assert user.locked_until is not None
+        raise _locked(user.locked_until)
     if not user.is_active:
         raise Forbidden("This account is disabled; ask a tenant admin.")
     user.failed_login_attempts = 0

@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.auth.passwords import hash_password
+from herald.auth.repository import ApiKeyRepository
 from herald.auth.tokens import digest, random_token
 from herald.kit.errors import Conflict, Forbidden, NotFound
 from herald.kit.mailer import Mail
@@ -100,6 +101,7 @@ async def change_role(
     if role != Role.owner:
         await _keep_an_owner(repo, membership)
     membership.role = role
+    await _revoke_keys_above(session, tenant_id, user_id, role)
     await session.flush()
     return membership
 
@@ -110,7 +112,19 @@ async def remove_member(
     repo = UserRepository(session)
     membership = await _member_below(repo, tenant_id, actor_role, user_id)
     await _keep_an_owner(repo, membership)
+    await _revoke_keys_above(session, tenant_id, user_id, None)
     await repo.remove(membership)
+
+
+async def _revoke_keys_above(
+    session: AsyncSession, tenant_id: UUID, user_id: UUID, role: Role | None
+) -> None:
+    """A member's API keys must not outlast their power: on removal (``role`` None) every key
+    they created is revoked; on demotion, those whose role is above the new one."""
+    now = datetime.now(UTC)
+    for key in await ApiKeyRepository(session).live_keys_created_by(tenant_id, user_id):
+        if role is None or not role.at_least(key.role):
+            key.revoked_at = now
 
 
 async def invite(
