@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -34,13 +35,13 @@ class ApiKeyRepository:
     def add(self, key: ApiKey) -> None:
         self.session.add(key)
 
-    async def live_keys_created_by(self, tenant_id: UUID, user_id: UUID) -> list[ApiKey]:
+    async def live_keys_created_by(self, tenant_id: UUID, user_id: UUID) -> Sequence[ApiKey]:
         stmt = select(ApiKey).where(
             ApiKey.tenant_id == tenant_id,
             ApiKey.created_by == user_id,
             ApiKey.revoked_at.is_(None),
         )
-        return list(await self.session.scalars(stmt))
+        return (await self.session.scalars(stmt)).all()
 
     async def touch(self, key_id: UUID, now: datetime) -> None:
         await self.session.execute(
