@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -13,6 +12,7 @@ import jwt
 
 from herald.auth.tokens import random_token
 from herald.kit.errors import Unauthorized
+from herald.kit.files import create_once
 from herald.settings import Settings
 from herald.user.models import Role
 
@@ -30,16 +30,7 @@ def signing_key(settings: Settings) -> str:
 
 @cache
 def _key_file(path: Path) -> str:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process wrote it first: use theirs
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(random_token(48))
-    return path.read_text().strip()
+    return create_once(path, random_token(48).encode()).decode().strip()
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Dialect, Text
 from sqlalchemy.types import TypeDecorator
 
+from herald.kit.files import create_once, replace_private
 from herald.settings import Settings, get_settings
 
 VERSION = "v1"
@@ -148,24 +149,23 @@ def read_keyring_file(path: Path) -> Keyring:
         raise CryptoError(f"The keyring file {path} is unreadable: {exc}") from exc
 
 
+def _keyring_bytes(keyring: Keyring) -> bytes:
+    payload = {"keys": [{"kid": kid, "key": _b64(key)} for kid, key in keyring.keys.items()]}
+    return orjson.dumps(payload, option=orjson.OPT_INDENT_2)
+
+
 def write_keyring_file(path: Path, keyring: Keyring) -> None:
     """Write atomically, readable by the owner only."""
-    payload = {"keys": [{"kid": kid, "key": _b64(key)} for kid, key in keyring.keys.items()]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2))
-    tmp.replace(path)
+    replace_private(path, _keyring_bytes(keyring))
 
 
 def load_keyring(settings: Settings) -> Keyring:
-    """The configured keys, or the data dir's keyring file (created with one key if missing)."""
+    """The configured keys, or the data dir's keyring file (created with one key if missing,
+    the same one for every process starting at once)."""
     if settings.encryption_keys:
         return parse_keys(settings.encryption_keys)
     path = keyring_path(settings)
-    if not path.exists():
-        write_keyring_file(path, Keyring.generate())
+    create_once(path, _keyring_bytes(Keyring.generate()))
     return read_keyring_file(path)
 
 
