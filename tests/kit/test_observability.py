@@ -64,12 +64,23 @@ class TestRequestLog:
         [line] = [e for e in log_lines(capsys.readouterr().err) if e["event"] == "request"]
         assert line["request_id"] == "log-1"
         assert line["method"] == "GET"
-        assert line["path"] == "/v1/tenant"
         assert line["route"] == "/v1/tenant"
         assert line["status"] == 200
         assert line["tenant_id"] == str(tenant.id)
         assert line["duration_ms"] >= 0
         assert line["level"] == "info"
+
+    async def test_paths_with_personal_data_are_not_logged(
+        self,
+        json_client: httpx.AsyncClient,
+        tenant: TenantFixture,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        capsys.readouterr()
+        await json_client.delete("/v1/dnc/+14155550188", headers=tenant.headers)
+        [line] = [e for e in log_lines(capsys.readouterr().err) if e["event"] == "request"]
+        assert line["route"] == "/v1/dnc/{phone}"
+        assert "4155550188" not in str(line)
 
     def test_json_unless_a_terminal_or_forced(self, settings: Settings) -> None:
         assert use_json_logs(settings.model_copy(update={"log_json": True}))

@@ -184,11 +184,13 @@ class RequestContextMiddleware:
     def _finish(self, scope: Scope, status: int, seconds: float) -> None:
         method, route = scope["method"], _route_template(scope)
         self.metrics.observe(method, route, status, seconds)
+        # The template, not the path: paths carry identifiers, some of them personal data
+        # (DELETE /v1/dnc/{phone}). Only an unmatched request logs its path, to show what it was.
         log.info(
             "request",
             method=method,
-            path=scope["path"],
             route=route,
+            **({"path": scope["path"]} if route == UNMATCHED_ROUTE else {}),
             status=status,
             duration_ms=round(seconds * 1000, 2),
             tenant_id=_tenant_id(scope),
