@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import text
 
+from herald.app import create_app
+from herald.kit.database import Database
 from herald.kit.ids import new_id
 from herald.kit.pagination import encode_cursor
+from herald.settings import Settings
 from tests.conftest import TenantFixture
 
 
@@ -37,3 +41,23 @@ async def test_cursor_of_another_sort_order_is_a_400(
     )
     assert response.status_code == 400
     assert "first page" in response.json()["detail"]
+
+
+async def test_a_uniqueness_race_is_a_409(settings: Settings, db: Database) -> None:
+    """Two requests can both pass a service's duplicate check; the database refuses the
+    second, and the caller gets a conflict, not a 500."""
+    app = create_app(settings, db)
+
+    @app.get("/race")
+    async def race() -> None:
+        async with db.system_session() as session:
+            await session.execute(
+                text("INSERT INTO users (id, email) VALUES (:a, :email), (:b, :email)"),
+                {"a": new_id(), "b": new_id(), "email": "same@example.com"},
+            )
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://herald.test") as client:
+        response = await client.get("/race")
+    assert response.status_code == 409
+    assert "try again" in response.json()["detail"]

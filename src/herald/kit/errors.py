@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -113,6 +113,18 @@ def install_error_handlers(app: FastAPI) -> None:
             "Unprocessable content",
             "A value in the request cannot be stored: text must not contain NUL (\\u0000) "
             "characters, and numbers and dates must be within range.",
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        """Services check uniqueness first and answer with a precise 409; this covers the race
+        in which two requests pass that check together and the database refuses the second."""
+        return problem(
+            request,
+            409,
+            "Conflict",
+            "The request conflicts with a record created at the same moment (a duplicate name, "
+            "number or address); read the current state and try again.",
         )
 
     @app.exception_handler(StarletteHTTPException)
