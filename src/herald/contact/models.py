@@ -87,13 +87,7 @@ class Contact(IdMixin, TenantScopedMixin, TimestampMixin, Base):
         Index("ix_contacts_tenant_id_birth_date", "tenant_id", "birth_date"),
         Index("ix_contacts_tenant_id_whatsapp_status", "tenant_id", "whatsapp_status"),
         Index("ix_contacts_tags", "tags", postgresql_using="gin"),
-        # Added by 0005: prefix search of the contact list (see herald.contact.repository).
-        Index(
-            "ix_contacts_tenant_id_phone_prefix",
-            "tenant_id",
-            "phone_e164",
-            postgresql_ops={"phone_e164": "text_pattern_ops"},
-        ),
+        # No phone prefix index: LIKE is not leakproof, so the app role could not use it (0009).
     )
 
     tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))

@@ -183,6 +183,14 @@ def normalize_chunk(spec: RowSpec, records: list[tuple[int, list[str]]]) -> Chun
     return result
 
 
+def warm_up() -> None:
+    """Load what every chunk needs (time zones, the rules of common regions) once, in a new
+    worker process, before the first chunk arrives."""
+    _zones()
+    for region in ("US", "GB", "DE", "FR"):
+        _rules_for_region(region)
+
+
 def _reason(exc: Exception) -> str:
     if isinstance(exc, PhoneError):
         return f"phone {exc.raw!r}: {exc.reason}"

@@ -14,25 +14,38 @@ import csv
 import io
 import itertools
 import multiprocessing
+import sys
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.imports import repository
 from herald.imports.models import IssueKind
-from herald.imports.normalize import ChunkResult, MappingError, RowSpec, map_header, normalize_chunk
+from herald.imports.normalize import (
+    ChunkResult,
+    MappingError,
+    RowSpec,
+    map_header,
+    normalize_chunk,
+    warm_up,
+)
 from herald.imports.reading import Layout, UnreadableFile, detect_layout, open_text, records
 from herald.imports.schemas import ImportOptions
 
 CHUNK_ROWS = 20_000
 """Records per transaction: large enough that per-statement costs vanish, small enough that
 the chunks in flight (normalizing, queued, writing) stay well under 100 MB."""
+AHEAD = 1
+"""Chunks normalizing while the earlier ones are deduplicated, queued and written: the
+writers are the slow side, so more would only hold memory (each chunk in flight holds its
+records, ~10 MB for 20,000 rows)."""
 Records = list[tuple[int, list[str]]]
 SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 Progress = Callable[["Totals"], Awaitable[None]]
@@ -118,6 +131,11 @@ class _Chunk:
     """Records read up to and including this chunk."""
     delimiter: str
     rows: list[str] = field(default_factory=list)
+    seq: int = 0
+    """Position among the chunks this run writes: they commit in that order."""
+    check_emails: bool = False
+    """Whether a row's email may repeat an earlier row's: then the merge is preceded by the
+    email check in SQL."""
     issues: list[tuple[int, IssueKind, str, str]] = field(default_factory=list)
     _by_line: dict[int, list[str]] | None = None
 
@@ -140,44 +158,73 @@ class Importer:
         self.opened = opened
         self.scope = scope
         self.seen: dict[int, int] = {}
+        self.emails: set[int] = set()
+        """Hashes of the emails of the rows kept so far (a clash of hashes only costs a check)."""
+        self.no_emails_before = False
+        """The tenant had no contact with an email when the run started."""
         self.totals = replace(job.done)
+        self.committed = asyncio.Condition()
+        self.next_commit = 0
+        """``seq`` of the chunk whose turn it is to commit."""
 
     async def run(self, workers: int, progress: Progress | None = None) -> Totals:
-        """Read and normalize ahead while a writer task writes the chunks, in order: the
-        database merging one chunk and Python preparing the next overlap."""
+        """Read and normalize ahead while writer tasks write the chunks: the database merging
+        chunks and Python preparing the next ones overlap. With a process pool, two writers
+        merge two chunks at once on two connections (the merge is the slow step and one
+        backend uses one core); they commit in file order, so the checkpoint stays exact."""
+        async with self.scope() as session:
+            self.no_emails_before = not await repository.has_emails(session, self.job.tenant_id)
         queue: asyncio.Queue[_Chunk | None] = asyncio.Queue(maxsize=1)
-        writer = asyncio.create_task(self._writer(queue, progress))
+        count = 2 if workers > 1 else 1
+        writers = {asyncio.create_task(self._writer(queue, progress)) for _ in range(count)}
         try:
             async with _executor(workers) as executor:
-                async for chunk in self._normalized(executor, ahead=workers + 1):
+                seq = 0
+                async for chunk in self._normalized(executor, ahead=AHEAD):
                     if chunk.end > self.job.done.processed:
-                        await _put(queue, chunk, writer)
-            await _put(queue, None, writer)
-            await writer
+                        chunk.seq, seq = seq, seq + 1
+                        await _put(queue, chunk, writers)
+            for _ in writers:
+                await _put(queue, None, writers)
+            await asyncio.gather(*writers)
         finally:
-            writer.cancel()
+            for writer in writers:
+                writer.cancel()
+            # A writer waiting for its turn behind a failed one rolls back before we go on.
+            await asyncio.gather(*writers, return_exceptions=True)
             self.opened.release()
         return self.totals
 
     async def _writer(self, queue: asyncio.Queue[_Chunk | None], progress: Progress | None) -> None:
         while (chunk := await queue.get()) is not None:
-            await self._write(chunk)
-            if progress is not None:
-                await progress(self.totals)
+            await self._write(chunk, progress)
+
+    async def _turn(self, chunk: _Chunk) -> None:
+        """Wait until every earlier chunk of the run is committed."""
+        async with self.committed:
+            await self.committed.wait_for(lambda: self.next_commit == chunk.seq)
+
+    async def _done(self) -> None:
+        async with self.committed:
+            self.next_commit += 1
+            self.committed.notify_all()
 
     async def _normalized(self, executor: Executor | None, ahead: int) -> AsyncIterator[_Chunk]:
         """Chunks in file order, each deduplicated, with up to ``ahead`` chunks normalizing
         while the previous one is written (memory stays bounded by that)."""
         pending: deque[tuple[_Chunk, asyncio.Future[ChunkResult]]] = deque()
         end = 0
-        while records := list(itertools.islice(self.opened.rows, CHUNK_ROWS)):
+        while records := await asyncio.to_thread(self._read_chunk):
             end += len(records)
             chunk = _Chunk(records, end, self.opened.layout.delimiter)
             pending.append((chunk, self._submit(executor, records)))
             while len(pending) >= ahead:
-                yield self._dedupe(*await _pop(pending))
+                yield await asyncio.to_thread(self._dedupe, *await _pop(pending))
         while pending:
-            yield self._dedupe(*await _pop(pending))
+            yield await asyncio.to_thread(self._dedupe, *await _pop(pending))
+
+    def _read_chunk(self) -> Records:
+        return list(itertools.islice(self.opened.rows, CHUNK_ROWS))
 
     def _submit(self, executor: Executor | None, records: Records) -> asyncio.Future[ChunkResult]:
         if executor is None:
@@ -195,29 +242,41 @@ class Importer:
             first = self.seen.setdefault(int(phone[1:]), line)
             if first == line:
                 chunk.rows.append(copy_line)
+                self._note_email(chunk, copy_line)
             else:
                 chunk.report(
                     line, IssueKind.skipped, f"duplicate of line {first} (same phone {phone})"
                 )
         return chunk
 
-    async def _write(self, chunk: _Chunk) -> None:
+    def _note_email(self, chunk: _Chunk, copy_line: str) -> None:
+        """Flag the chunk for the email check when an email may repeat an earlier row's.
+        Python's ``lower()`` and PostgreSQL's agree on ASCII; any other email is checked."""
+        email = copy_line.split("\t", 4)[3]
+        if email == "\\N":
+            return
+        key = hash(email.lower())
+        if key in self.emails or not email.isascii():
+            chunk.check_emails = True
+        self.emails.add(key)
+
+    async def _write(self, chunk: _Chunk, progress: Progress | None) -> None:
+        """Stage and merge (concurrently with the other writer unless the email check must
+        see every earlier chunk), then, in turn, count, checkpoint and commit."""
         job, totals = self.job, self.totals
         async with self.scope() as session:
+            merged = None
             if chunk.rows:
+                fast = self.no_emails_before and not chunk.check_emails
+                if not fast:
+                    await self._turn(chunk)
                 await repository.stage(session, chunk.rows)
-                for line, reason in await repository.reject_taken_emails(session, job.tenant_id):
-                    chunk.report(line, IssueKind.rejected, reason)
-                merged = await repository.merge(
-                    session,
-                    job.tenant_id,
-                    job.batch_id,
-                    update_existing=job.options.update_existing,
-                    consent=self.opened.spec.sets_consent,
-                    consent_source=job.options.consent_source or "import",
-                    actor=job.actor,
-                )
+                if self.opened.spec.sets_consent or not self.job.options.update_existing:
+                    await repository.analyze_staging(session)
+                merged = await self._checked_merge(session, chunk, fast=fast)
                 await repository.unstage(session)
+            await self._turn(chunk)
+            if merged is not None:
                 totals.created += merged.created
                 totals.updated += merged.updated
                 totals.consent_kept += merged.consent_kept
@@ -230,19 +289,64 @@ class Importer:
             totals.rejected += sum(1 for i in chunk.issues if i[1] is IssueKind.rejected)
             await repository.add_issues(session, job.tenant_id, job.batch_id, chunk.issues)
             await repository.advance(session, job.batch_id, totals.as_counts())
+        if progress is not None:
+            await progress(totals)
+        await self._done()
+
+    async def _checked_merge(
+        self, session: AsyncSession, chunk: _Chunk, *, fast: bool
+    ) -> repository.MergeResult:
+        """The merge, after taking out the rows whose email belongs to another contact.
+
+        That check joins the whole tenant on ``lower(email)``, which no index can serve under
+        row-level security, so it is skipped when it cannot find anything: the tenant had no
+        email when the run started and no earlier row of the file has the same email. The
+        unique email index stays the judge: if a contact written meanwhile takes an email,
+        the merge fails on it, is rolled back to its savepoint, and runs again after the
+        check (once every earlier chunk is committed, so that it sees their rows)."""
+        if fast:
+            try:
+                async with session.begin_nested():
+                    return await self._merge(session)
+            except IntegrityError as exc:
+                if not repository.is_email_clash(exc):
+                    raise
+                self.no_emails_before = False
+                await self._turn(chunk)
+        await repository.analyze_staging(session)
+        for line, reason in await repository.reject_taken_emails(session, self.job.tenant_id):
+            chunk.report(line, IssueKind.rejected, reason)
+        return await self._merge(session)
+
+    async def _merge(self, session: AsyncSession) -> repository.MergeResult:
+        job = self.job
+        return await repository.merge(
+            session,
+            job.tenant_id,
+            job.batch_id,
+            update_existing=job.options.update_existing,
+            consent=self.opened.spec.sets_consent,
+            consent_source=job.options.consent_source or "import",
+            actor=job.actor,
+        )
 
 
 async def _put(
-    queue: asyncio.Queue[_Chunk | None], chunk: _Chunk | None, writer: asyncio.Task[None]
+    queue: asyncio.Queue[_Chunk | None], chunk: _Chunk | None, writers: set[asyncio.Task[None]]
 ) -> None:
-    """Hand a chunk to the writer; if the writer failed, raise its error instead of waiting
-    forever for room in the queue."""
+    """Hand a chunk to the writers; if a writer failed, raise its error instead of waiting
+    forever for room in the queue (a writer that got its end marker is done, not failed)."""
     put = asyncio.ensure_future(queue.put(chunk))
-    await asyncio.wait({put, writer}, return_when=asyncio.FIRST_COMPLETED)
-    if not put.done():
-        put.cancel()
-    if writer.done():
-        writer.result()
+    try:
+        while not put.done():
+            running = {w for w in writers if not w.done()}
+            await asyncio.wait({put, *running}, return_when=asyncio.FIRST_COMPLETED)
+            for writer in writers:
+                if writer.done() and (writer.cancelled() or writer.exception() is not None):
+                    writer.result()
+    finally:
+        if not put.done():
+            put.cancel()
 
 
 async def _pop(
@@ -250,6 +354,20 @@ async def _pop(
 ) -> tuple[_Chunk, ChunkResult]:
     chunk, future = pending.popleft()
     return chunk, await future
+
+
+@contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """A spawned process runs the parent's main script again before its first task; for the
+    command line that imports the whole application, seconds per process, while a worker
+    needs only ``herald.imports.normalize``. A script without ``__file__`` is not re-run."""
+    main = sys.modules["__main__"]
+    path = main.__dict__.pop("__file__", None) if main.__spec__ is None else None
+    try:
+        yield
+    finally:
+        if path is not None:
+            main.__file__ = path
 
 
 @asynccontextmanager
@@ -261,6 +379,9 @@ async def _executor(workers: int) -> AsyncIterator[Executor | None]:
         return
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
+        with _main_script_hidden():
+            for _ in range(workers):  # a process is started per task until there are enough
+                pool.submit(warm_up)
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

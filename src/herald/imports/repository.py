@@ -10,9 +10,12 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import delete, func, select, text, update
+from psycopg.errors import UniqueViolation
+from sqlalchemy import delete, exists, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from herald.contact.models import Contact
 from herald.imports.models import (
     ImportBatch,
     ImportFilePart,
@@ -25,6 +28,7 @@ from herald.kit.pagination import PageParams, keyset
 from herald.tenant.models import Tenant
 
 STAGING = "import_staging"
+EMAIL_INDEX = "uq_contacts_tenant_id_email"
 UUID7_SQL = (
     "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
     "substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) "
@@ -134,11 +138,17 @@ async def advance(session: AsyncSession, batch_id: UUID, counts: dict[str, int])
     )
 
 
+_CHUNK_SETTINGS = "SELECT set_config('work_mem', '64MB', true)"
+"""For the rest of the transaction: the merge sorts a whole chunk by phone, in memory rather
+than in temporary files."""
+
+
 async def stage(session: AsyncSession, copy_lines: list[str]) -> None:
     """A temporary table for this transaction, filled with one COPY."""
+    await session.execute(text(_CHUNK_SETTINGS))
     await session.execute(
         text(
-            f"CREATE TEMP TABLE {STAGING} (line integer PRIMARY KEY, id uuid, phone_e164 text, "
+            f"CREATE TEMP TABLE {STAGING} (line integer, id uuid, phone_e164 text, "
             "email text, first_name text, last_name text, gender text, birth_date date, "
             "timezone text, language text, company text, tags text[], custom_fields jsonb, "
             "sms_status text, whatsapp_status text) ON COMMIT DROP"
@@ -153,13 +163,32 @@ async def stage(session: AsyncSession, copy_lines: list[str]) -> None:
         cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy,
     ):
         await copy.write("\n".join(copy_lines).encode() + b"\n")
-    # Fresh statistics, so the merge looks existing contacts up by index, not by a tenant scan.
+
+
+async def analyze_staging(session: AsyncSession) -> None:
+    """Fresh statistics, so that a statement joining staging to the tenant's contacts looks
+    them up by index rather than by a tenant scan. The plain merge reads staging alone and
+    needs none."""
     await session.execute(text(f"ANALYZE {STAGING}"))
 
 
 async def unstage(session: AsyncSession) -> None:
     """Drop the staging table now: an inline import writes several chunks in one transaction."""
     await session.execute(text(f"DROP TABLE {STAGING}"))
+
+
+async def has_emails(session: AsyncSession, tenant_id: UUID) -> bool:
+    """Whether any contact of the tenant has an email (once per run; stops at the first)."""
+    found = await session.scalar(
+        select(exists().where(Contact.tenant_id == tenant_id, Contact.email.is_not(None)))
+    )
+    return bool(found)
+
+
+def is_email_clash(exc: IntegrityError) -> bool:
+    """The merge hit the unique email index: a row's email belongs to another contact."""
+    orig = exc.orig
+    return isinstance(orig, UniqueViolation) and orig.diag.constraint_name == EMAIL_INDEX
 
 
 async def reject_taken_emails(session: AsyncSession, tenant_id: UUID) -> list[tuple[int, str]]:
