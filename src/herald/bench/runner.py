@@ -1,7 +1,7 @@
 """Runs benchmark scenarios, each in a fresh, migrated database of its own, and reports them.
 
 Every scenario runs ``runs`` times on the same database; the run with the median time is
-reported, with this process's peak memory and CPU time per 1,000 units.
+reported, with the peak memory of the process tree and CPU time per 1,000 units.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from herald.bench.memory import PeakMemory
 from herald.bench.registry import SCENARIOS
 from herald.bench.types import BenchContext, Measurement
 from herald.kit.database import Database, database_url
@@ -40,6 +41,7 @@ def with_database(url: str, name: str) -> str:
 class Timed:
     measurement: Measurement
     cpu_seconds: float
+    peak_rss_mb: float
 
 
 async def run_scenario(
@@ -76,8 +78,9 @@ async def run_scenario(
 
 async def _timed(run: Any) -> Timed:
     started = _cpu_seconds()
-    measurement: Measurement = await run
-    return Timed(measurement, _cpu_seconds() - started)
+    with PeakMemory().sampling() as memory:
+        measurement: Measurement = await run
+    return Timed(measurement, _cpu_seconds() - started, memory.peak_mb)
 
 
 def report(name: str, size: int, timings: list[Timed]) -> dict[str, Any]:
@@ -95,7 +98,7 @@ def report(name: str, size: int, timings: list[Timed]) -> dict[str, Any]:
         "rate": round(m.rate, 1),
         "baseline_rate": round(m.baseline_rate, 1),
         "ratio": round(m.ratio, 3),
-        "rss_mb": round(peak_rss_mb(), 1),
+        "rss_mb": round(max(t.peak_rss_mb for t in timings), 1),
         "cpu_seconds_per_1000": round(median.cpu_seconds * 1000 / m.units, 4) if m.units else 0.0,
         "runs": len(timings),
         "extra": m.extra,
@@ -105,13 +108,6 @@ def report(name: str, size: int, timings: list[Timed]) -> dict[str, Any]:
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process plus its largest finished child, in MB (Linux)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return (own + children) / 1024
 
 
 def _drop_database(admin_url: str, database: str) -> None:
@@ -228,8 +224,10 @@ is shown. *rate* is units per second for Herald's own code path; *baseline* is t
 thing that does comparable work on the same server and data in the same run (for example the
 API's unauthenticated `/healthz` for an authenticated API call), and *ratio* = rate / baseline:
 it says how much of the machine's raw speed Herald's code keeps, and it is the figure to compare
-across machines. *Peak RSS* is the peak resident memory of the benchmark process plus its
-largest finished child process over the whole command. *CPU s per 1,000* is the benchmark
+across machines. *Peak RSS* is the highest resident memory of the benchmark process and all
+its live child processes together (for example an import's normalizer processes or the API
+server a scenario starts), sampled every 0.1 s during each run; the highest run is shown.
+The database server is not included. *CPU s per 1,000* is the benchmark
 process's own CPU time per 1,000 units; work done in a server process a scenario starts is
 reported in its details instead.
 """

@@ -125,10 +125,9 @@ class Contact(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     last_sent_at: Mapped[datetime | None]
     """Last outbound message (suppression windows)."""
     unread_count: Mapped[int] = mapped_column(default=0, server_default="0")
-    import_batch_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("import_batches.id", ondelete="SET NULL"), index=True
-    )
-    """The import that created the contact; the foreign key is added with import batches."""
+    import_batch_id: Mapped[UUID | None]
+    """The import that created the contact: a pointer without a foreign key, which would cost
+    every imported row a check (batches are only deleted with their tenant; see 0010)."""
     erased_at: Mapped[datetime | None]
 
 

@@ -38,6 +38,7 @@ from herald.imports.normalize import (
 )
 from herald.imports.reading import Layout, UnreadableFile, detect_layout, open_text, records
 from herald.imports.schemas import ImportOptions
+from herald.kit.collector import bulk_work, tune_process_for_bulk_work
 
 CHUNK_ROWS = 20_000
 """Records per transaction: large enough that per-statement costs vanish, small enough that
@@ -168,6 +169,10 @@ class Importer:
         """``seq`` of the chunk whose turn it is to commit."""
 
     async def run(self, workers: int, progress: Progress | None = None) -> Totals:
+        with bulk_work():
+            return await self._run(workers, progress)
+
+    async def _run(self, workers: int, progress: Progress | None) -> Totals:
         """Read and normalize ahead while writer tasks write the chunks: the database merging
         chunks and Python preparing the next ones overlap. With a process pool, two writers
         merge two chunks at once on two connections (the merge is the slow step and one
@@ -377,7 +382,11 @@ async def _executor(workers: int) -> AsyncIterator[Executor | None]:
     if workers <= 1:
         yield None
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=tune_process_for_bulk_work,
+    )
     try:
         with _main_script_hidden():
             for _ in range(workers):  # a process is started per task until there are enough
