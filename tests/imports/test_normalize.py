@@ -7,6 +7,7 @@ import pytest
 from herald.imports.normalize import (
     MappingError,
     RowSpec,
+    email_key,
     fast_phone,
     map_header,
     normalize_chunk,
@@ -97,9 +98,10 @@ class TestRows:
                 (6, ["+12122345671", "", "", "robot", ""]),
             ],
         )
-        assert [line for line, _, _ in result.rows] == [2]
-        _, phone, copy_line = result.rows[0]
-        assert phone == "+12122345678"
+        assert result.lines == [2]
+        assert result.phones == [12122345678]
+        assert result.email_keys == [email_key("A@Example.com")]
+        copy_line = result.copy_lines[0]
         assert (
             "1990-12-31" in copy_line
             and "female" in copy_line
@@ -112,16 +114,27 @@ class TestRows:
         assert "birth_date '31/12/1990' is not a real date" in reasons[5]
         assert "gender 'robot' is not one of" in reasons[6]
 
+    def test_email_keys_ignore_case_and_a_non_ascii_email_is_flagged(self) -> None:
+        spec = _spec(["phone", "email"])
+        rows = [(2, ["+12122345678", "Ann@Example.com"]), (3, ["+12122345679", "ann@example.com"])]
+
+        result = normalize_chunk(spec, rows)
+        accented = normalize_chunk(spec, [(2, ["+12122345678", "zoë@example.com"])])
+
+        assert result.email_keys[0] == result.email_keys[1] != 0
+        assert not result.unusual_emails
+        assert accented.unusual_emails
+
     def test_day_first_outside_the_us(self) -> None:
         spec = _spec(["phone", "dob"], region="GB")
         result = normalize_chunk(spec, [(2, ["07911 123456", "31/12/1990"])])
-        assert result.rows[0][1] == "+447911123456"
-        assert "1990-12-31" in result.rows[0][2]
+        assert result.phones == [447911123456]
+        assert "1990-12-31" in result.copy_lines[0]
 
     def test_copy_escaping(self) -> None:
         spec = _spec(["phone", "first name", "notes"])
         result = normalize_chunk(spec, [(2, ["+12122345678", "A\tB", "line1\nline2\\"])])
-        copy_line = result.rows[0][2]
+        copy_line = result.copy_lines[0]
         assert "A\\tB" in copy_line
         assert "line1\\\\nline2\\\\\\\\" in copy_line  # JSON escapes, then COPY escapes
         assert "\n" not in copy_line
@@ -131,8 +144,9 @@ class TestRows:
         result = normalize_chunk(
             spec, [(2, ["+12122345678", "vip; wholesale"]), (3, ["+12122345679", ""])]
         )
-        assert '{"vip","wholesale","spring"}' in result.rows[0][2]
-        assert '{"spring","vip"}' in result.rows[1][2]
+        assert '{"vip","wholesale","spring"}' in result.copy_lines[0]
+        assert '{"spring","vip"}' in result.copy_lines[1]
+        assert result.email_keys == [0, 0]
 
 
 class TestFastPhone:

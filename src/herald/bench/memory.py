@@ -1,4 +1,4 @@
-"""Peak resident memory of a process tree, sampled while a benchmark runs (Linux ``/proc``).
+"""Peak resident memory of a process tree, sampled while a benchmark runs.
 
 ``getrusage`` cannot give this: it reports one process's peak, and a child started by
 fork-and-exec inherits its parent's resident size as its own peak, so parent and children
@@ -8,52 +8,32 @@ what the machine actually had to hold at once.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-PROC = Path("/proc")
+import psutil
+
 INTERVAL_SECONDS = 0.1
-PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
-def _parents_and_rss() -> dict[int, tuple[int, int]]:
-    """pid → (parent pid, resident bytes) for every process still readable."""
-    found: dict[int, tuple[int, int]] = {}
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        # Fields after the command name, which may itself hold spaces and parentheses.
-        fields = stat[stat.rindex(")") + 2 :].split()
-        found[int(entry.name)] = (int(fields[1]), int(fields[21]) * PAGE_BYTES)
-    return found
-
-
-def tree_rss_bytes(root: int) -> int:
+def tree_rss_bytes(root: psutil.Process) -> int:
     """Resident bytes of ``root`` and all its live descendants now."""
-    processes = _parents_and_rss()
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _) in processes.items():
-        children.setdefault(parent, []).append(pid)
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += processes.get(pid, (0, 0))[1]
-        todo.extend(children.get(pid, ()))
+    total = 0
+    for process in (root, *root.children(recursive=True)):
+        try:
+            total += process.memory_info().rss
+        except psutil.NoSuchProcess:  # it ended between the listing and the reading
+            continue
     return total
 
 
 class PeakMemory:
-    """The highest ``tree_rss_bytes`` seen while the ``sampling()`` block ran."""
+    """The highest ``tree_rss_bytes`` of a process (this one by default) seen while the
+    ``sampling()`` block ran."""
 
-    def __init__(self, root: int | None = None) -> None:
-        self.root = root or os.getpid()
+    def __init__(self, root: psutil.Process | None = None) -> None:
+        self.root = root or psutil.Process()
         self.peak_bytes = 0
 
     @property

@@ -6,6 +6,7 @@ pool: parsing phone numbers is the costly step of an import and it scales with c
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -165,22 +166,44 @@ class RowError(ValueError):
 
 @dataclass
 class ChunkResult:
-    """``rows``: (line, phone E.164, COPY text line); ``rejected``: (line, reason)."""
+    """What a chunk's records became. For each row kept, in file order: its line, its number
+    as an integer (the E.164 digits), the key of its email (0 without one) and its COPY line;
+    ``rejected``: (line, reason) of the others. Plain lists of ints and strings: they cross
+    the process boundary cheaply, where a tuple per row did not."""
 
-    rows: list[tuple[int, str, str]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    phones: list[int] = field(default_factory=list)
+    email_keys: list[int] = field(default_factory=list)
+    copy_lines: list[str] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    unusual_emails: bool = False
+    """An email is not ASCII, where Python's and PostgreSQL's ``lower()`` may differ."""
 
 
 def normalize_chunk(spec: RowSpec, records: list[tuple[int, list[str]]]) -> ChunkResult:
     result = ChunkResult()
     for line, fields in records:
         try:
-            phone, copy_line = normalize_row(spec, fields)
+            phone, email, copy_line = normalize_row(spec, fields)
         except (RowError, PhoneError) as exc:
             result.rejected.append((line, _reason(exc)))
+            continue
+        result.lines.append(line)
+        result.phones.append(int(phone[1:]))
+        result.copy_lines.append(f"{line}\t{copy_line}")
+        if email is None:
+            result.email_keys.append(0)
         else:
-            result.rows.append((line, phone, f"{line}\t{copy_line}"))
+            result.email_keys.append(email_key(email))
+            result.unusual_emails = result.unusual_emails or not email.isascii()
     return result
+
+
+def email_key(email: str) -> int:
+    """64 bits of a hash of the lower-cased email, the same in every process (``hash()`` is
+    salted per process). Two emails sharing a key only cost the exact check in SQL."""
+    digest = hashlib.blake2b(email.lower().encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True) or 1
 
 
 def warm_up() -> None:
@@ -197,8 +220,9 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def normalize_row(spec: RowSpec, fields: list[str]) -> tuple[str, str]:
-    """The E.164 number and the row as a COPY text line (without its line number)."""
+def normalize_row(spec: RowSpec, fields: list[str]) -> tuple[str, str | None, str]:
+    """The E.164 number, the email and the row as a COPY text line (without its line
+    number)."""
     size = len(fields)
     (phone_raw, email, first, last, gender, birth, zone, language, company, tags) = (
         fields[i].strip() if 0 <= i < size else "" for i in spec.indexes
@@ -221,7 +245,8 @@ def normalize_row(spec: RowSpec, fields: list[str]) -> tuple[str, str]:
         _consent(spec, "whatsapp_status", fields, size) or spec.whatsapp_status,
     )
     text = "\t".join(_copy_text(v) for v in values)
-    return phone, f"{uuid7()}\t{phone}\t{_copy_text(email or None)}\t{text}"
+    copy_line = f"{uuid7()}\t{phone}\t{_copy_text(email or None)}\t{text}"
+    return phone, email or None, copy_line
 
 
 def _consent(spec: RowSpec, name: str, fields: list[str], size: int) -> str | None:

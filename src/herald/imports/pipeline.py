@@ -23,10 +23,12 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 from uuid import UUID
 
+import numpy as np
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.imports import repository
+from herald.imports.dedupe import FirstLines, Ints, ints
 from herald.imports.models import IssueKind
 from herald.imports.normalize import (
     ChunkResult,
@@ -150,17 +152,15 @@ class _Chunk:
 
 
 class Importer:
-    """Runs one file through the pipeline; ``seen`` holds every number kept so far (E.164
-    digits as an integer, half the memory of the string → line), the in-file duplicate
-    check."""
+    """Runs one file through the pipeline; ``phones`` and ``emails`` remember the line of
+    every number and email key kept so far: the in-file duplicate checks."""
 
     def __init__(self, job: Job, opened: Opened, scope: SessionScope) -> None:
         self.job = job
         self.opened = opened
         self.scope = scope
-        self.seen: dict[int, int] = {}
-        self.emails: set[int] = set()
-        """Hashes of the emails of the rows kept so far (a clash of hashes only costs a check)."""
+        self.phones = FirstLines()
+        self.emails = FirstLines()
         self.no_emails_before = False
         """The tenant had no contact with an email when the run started."""
         self.totals = replace(job.done)
@@ -241,29 +241,25 @@ class Importer:
         )
 
     def _dedupe(self, chunk: _Chunk, result: ChunkResult) -> _Chunk:
+        """Keep the first row of each number in the file; report the others."""
         for line, reason in result.rejected:
             chunk.report(line, IssueKind.rejected, reason)
-        for line, phone, copy_line in result.rows:
-            first = self.seen.setdefault(int(phone[1:]), line)
-            if first == line:
-                chunk.rows.append(copy_line)
-                self._note_email(chunk, copy_line)
-            else:
-                chunk.report(
-                    line, IssueKind.skipped, f"duplicate of line {first} (same phone {phone})"
-                )
+        lines = ints(result.lines)
+        first = self.phones.first_lines(ints(result.phones), lines)
+        kept = first == lines
+        for row in np.flatnonzero(~kept).tolist():
+            reason = f"duplicate of line {first[row]} (same phone +{result.phones[row]})"
+            chunk.report(result.lines[row], IssueKind.skipped, reason)
+        chunk.rows = list(itertools.compress(result.copy_lines, kept.tolist()))
+        repeat = self._emails_repeat(ints(result.email_keys)[kept], lines[kept])
+        chunk.check_emails = repeat or result.unusual_emails
         return chunk
 
-    def _note_email(self, chunk: _Chunk, copy_line: str) -> None:
-        """Flag the chunk for the email check when an email may repeat an earlier row's.
-        Python's ``lower()`` and PostgreSQL's agree on ASCII; any other email is checked."""
-        email = copy_line.split("\t", 4)[3]
-        if email == "\\N":
-            return
-        key = hash(email.lower())
-        if key in self.emails or not email.isascii():
-            chunk.check_emails = True
-        self.emails.add(key)
+    def _emails_repeat(self, keys: Ints, lines: Ints) -> bool:
+        """Whether a kept row's email may repeat an earlier row's (then the merge is preceded
+        by the exact check in SQL)."""
+        given = keys != 0
+        return bool((self.emails.first_lines(keys[given], lines[given]) != lines[given]).any())
 
     async def _write(self, chunk: _Chunk, progress: Progress | None) -> None:
         """Stage and merge (concurrently with the other writer unless the email check must
