@@ -7,6 +7,7 @@ pool: parsing phone numbers is the costly step of an import and it scales with c
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -182,9 +183,10 @@ class ChunkResult:
 
 def normalize_chunk(spec: RowSpec, records: list[tuple[int, list[str]]]) -> ChunkResult:
     result = ChunkResult()
+    escape = _needs_escape(records)
     for line, fields in records:
         try:
-            phone, email, copy_line = normalize_row(spec, fields)
+            phone, email, copy_line = normalize_row(spec, fields, escape=escape)
         except (RowError, PhoneError) as exc:
             result.rejected.append((line, _reason(exc)))
             continue
@@ -197,6 +199,13 @@ def normalize_chunk(spec: RowSpec, records: list[tuple[int, list[str]]]) -> Chun
             result.email_keys.append(email_key(email))
             result.unusual_emails = result.unusual_emails or not email.isascii()
     return result
+
+
+def _needs_escape(records: list[tuple[int, list[str]]]) -> bool:
+    """Whether any cell of the chunk holds a character COPY text must escape (tab, line break,
+    backslash). Most files have none: one scan of the chunk then spares a check per value."""
+    cells = itertools.chain.from_iterable(fields for _, fields in records)
+    return _NEEDS_ESCAPE.search("\x1f".join(cells)) is not None
 
 
 def email_key(email: str) -> int:
@@ -220,9 +229,14 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def normalize_row(spec: RowSpec, fields: list[str]) -> tuple[str, str | None, str]:
-    """The E.164 number, the email and the row as a COPY text line (without its line
-    number)."""
+def normalize_row(
+    spec: RowSpec, fields: list[str], *, escape: bool = True
+) -> tuple[str, str | None, str]:
+    """The E.164 number, the email and the row as a COPY text line (without its line number).
+
+    ``escape=False`` when no cell holds a character COPY must escape: the values taken from
+    cells are then joined as they are. Tags and custom fields are always escaped: their array
+    and JSON notations bring backslashes of their own."""
     size = len(fields)
     (phone_raw, email, first, last, gender, birth, zone, language, company, tags) = (
         fields[i].strip() if 0 <= i < size else "" for i in spec.indexes
@@ -231,7 +245,8 @@ def normalize_row(spec: RowSpec, fields: list[str]) -> tuple[str, str | None, st
     if email and (len(email) > MAX_LENGTHS["email"] or not EMAIL.match(email)):
         raise RowError(f"email {email[:80]!r} is not an email address")
     custom = {name: fields[i].strip() for name, i in spec.custom if i < size and fields[i].strip()}
-    values = (
+    from_cells = (
+        email or None,
         _limited("first_name", first),
         _limited("last_name", last),
         _choice("gender", gender, GENDERS),
@@ -239,13 +254,16 @@ def normalize_row(spec: RowSpec, fields: list[str]) -> tuple[str, str | None, st
         _timezone(zone),
         _limited("language", language),
         _limited("company", company),
-        _array(_tags(tags, spec.tags)) if tags else spec.tags_array,
-        orjson.dumps(custom).decode() if custom else "{}",
         _consent(spec, "sms_status", fields, size) or spec.sms_status,
         _consent(spec, "whatsapp_status", fields, size) or spec.whatsapp_status,
     )
-    text = "\t".join(_copy_text(v) for v in values)
-    copy_line = f"{uuid7()}\t{phone}\t{_copy_text(email or None)}\t{text}"
+    if escape:
+        text = "\t".join(map(_copy_text, from_cells))
+    else:
+        text = "\t".join([NULL if v is None else v for v in from_cells])
+    tags_array = _array(_tags(tags, spec.tags)) if tags else spec.tags_array
+    custom_json = orjson.dumps(custom).decode() if custom else "{}"
+    copy_line = f"{uuid7()}\t{phone}\t{text}\t{_copy_text(tags_array)}\t{_copy_text(custom_json)}"
     return phone, email or None, copy_line
 
 
@@ -275,9 +293,23 @@ def fast_phone(raw: str, region: str | None) -> str:
 
 def _international(digits: str) -> str | None:
     for size in (1, 2, 3):
-        rules = _rules_for_code(digits[:size])
-        if rules is not None:
-            return rules.e164(digits[size:])
+        regions = _rules_for_code(digits[:size])
+        if regions:
+            return _claimed(regions, digits[size:])
+    return None
+
+
+def _claimed(regions: tuple[_Rules, ...], national: str) -> str | None:
+    """The number judged by the region that claims it, the way phonenumbers picks among the
+    regions sharing a country code (the US, Canada and the Caribbean share +1; the UK,
+    Jersey, Guernsey and the Isle of Man +44): a region with leading digits claims the
+    numbers that start with them; another claims a number its patterns match."""
+    for rules in regions:
+        if rules.leading is not None:
+            if rules.leading.match(national):
+                return rules.e164(national)
+        elif (found := rules.e164(national)) is not None:
+            return found
     return None
 
 
@@ -313,6 +345,8 @@ class _Rules:
 
     code: str
     prefix: str | None
+    leading: re.Pattern[str] | None
+    """The region's leading digits, where it shares its country code with others."""
     general: _Pattern
     types: tuple[_Pattern, ...]
 
@@ -333,20 +367,24 @@ def _rules_for_region(region: str) -> _Rules | None:
     return _Rules(
         code=str(metadata.country_code),
         prefix=metadata.national_prefix,
+        leading=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
         general=_Pattern.of(metadata.general_desc),
         types=(_Pattern.of(metadata.mobile), _Pattern.of(metadata.fixed_line)),
     )
 
 
 @lru_cache(maxsize=1024)
-def _rules_for_code(code: str) -> _Rules | None:
-    """The rules of a country code's main region (the US for +1): a number valid there is
-    valid; one that is not may still be valid in another region of the code (the full parser
-    decides)."""
+def _rules_for_code(code: str) -> tuple[_Rules, ...]:
+    """The rules of every region of a country code, main region first (phonenumbers' order)."""
     if not code.isdigit() or code[0] == "0":
-        return None
-    region = phonenumbers.region_code_for_country_code(int(code))
-    return None if region == phonenumbers.UNKNOWN_REGION else _rules_for_region(region)
+        return ()
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(code), ())
+    found = (
+        _rules_for_region(region)
+        for region in regions
+        if region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
+    )
+    return tuple(rules for rules in found if rules is not None)
 
 
 def _limited(name: str, value: str) -> str | None:
@@ -413,13 +451,15 @@ def _array(values: list[str]) -> str | None:
     return "{" + ",".join(quoted) + "}"
 
 
+NULL = "\\N"
+"""NULL in COPY text."""
 _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _copy_text(value: str | None) -> str:
     if value is None:
-        return "\\N"
+        return NULL
     return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
 
 
@@ -435,9 +475,9 @@ STAGING_COLUMNS = (
     "timezone",
     "language",
     "company",
-    "tags",
-    "custom_fields",
     "sms_status",
     "whatsapp_status",
+    "tags",
+    "custom_fields",
 )
 """The staging table's columns, in the order of ``normalize_row``'s COPY line."""
