@@ -18,7 +18,7 @@ from herald.kit.errors import Conflict
 from herald.settings import get_settings
 from herald.worker import build_task_app
 from tests.conftest import MakeTenant, TenantFixture
-from tests.imports.helpers import contacts_by_phone, csv_bytes, upload
+from tests.imports.helpers import add_contact, contacts_by_phone, csv_bytes, upload
 
 ROWS = [f"+1212234{5000 + i:04d},Name {i},{'vip' if i % 2 else ''}" for i in range(40)]
 BIG = csv_bytes(
@@ -231,3 +231,37 @@ class TestProcessPool:
         assert set(await contacts_by_phone(db, other_tenant.id)) == set(
             await contacts_by_phone(db, tenant.id)
         )
+
+    async def test_an_existing_contact_met_mid_file_switches_inserts_to_merges(
+        self,
+        client: httpx.AsyncClient,
+        tenant: TenantFixture,
+        db: Database,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The first chunks go in as plain inserts; the chunk holding an existing number
+        fails on the unique index, is rolled back to its savepoint and merged, and so is
+        every later chunk, with two writers at once."""
+        monkeypatch.setattr(pipeline, "CHUNK_ROWS", 5)
+        monkeypatch.setattr(service, "INLINE_MAX_BYTES", 0)
+        monkeypatch.setattr(service, "POOL_MIN_BYTES", 0)
+        merged: list[bool] = []
+        original = repository.merge
+
+        async def spy(*args: Any, **kwargs: Any) -> repository.MergeResult:
+            merged.append(not kwargs["new_only"])
+            return await original(*args, **kwargs)
+
+        monkeypatch.setattr(repository, "merge", spy)
+        existing = await add_contact(db, tenant.id, phone_e164="+12122345030", first_name="Old")
+        batch_id = (await upload(client, tenant, BIG)).json()["id"]
+
+        await service.run_batch(db, UUID(batch_id))
+
+        done = (await client.get(f"/v1/imports/{batch_id}", headers=tenant.headers)).json()
+        assert (done["counts"]["created"], done["counts"]["updated"]) == (39, 1)
+        contacts = await contacts_by_phone(db, tenant.id)
+        assert len(contacts) == 40
+        assert contacts["+12122345030"].id == existing.id
+        assert contacts["+12122345030"].first_name == "Name 30"
+        assert merged[:4] == [False] * 4 and merged[-1] is True

@@ -163,6 +163,8 @@ class Importer:
         self.emails = FirstLines()
         self.no_emails_before = False
         """The tenant had no contact with an email when the run started."""
+        self.new_only = True
+        """No row has met an existing contact yet: chunks are inserted, not merged."""
         self.totals = replace(job.done)
         self.committed = asyncio.Condition()
         self.next_commit = 0
@@ -297,29 +299,42 @@ class Importer:
     async def _checked_merge(
         self, session: AsyncSession, chunk: _Chunk, *, fast: bool
     ) -> repository.MergeResult:
-        """The merge, after taking out the rows whose email belongs to another contact.
+        """The merge, with two shortcuts taken while they can hold, each undone by rolling
+        back to a savepoint when a unique index says it did not.
 
-        That check joins the whole tenant on ``lower(email)``, which no index can serve under
-        row-level security, so it is skipped when it cannot find anything: the tenant had no
-        email when the run started and no earlier row of the file has the same email. The
-        unique email index stays the judge: if a contact written meanwhile takes an email,
-        the merge fails on it, is rolled back to its savepoint, and runs again after the
-        check (once every earlier chunk is committed, so that it sees their rows)."""
-        if fast:
+        Emails: the check that takes out rows whose email belongs to another contact joins
+        the whole tenant on ``lower(email)``, which no index can serve under row-level
+        security, so it is skipped (``fast``) when it cannot find anything: the tenant had no
+        email when the run started and no earlier row of the file has the same email. If a
+        contact written meanwhile takes an email, the merge runs again after the check, once
+        every earlier chunk is committed so that it sees their rows.
+
+        Numbers: until a row meets an existing contact, rows are inserted with a plain
+        INSERT, which costs the database a sixth less than ``ON CONFLICT`` (no speculative
+        insertion); the first clash switches the run to the merge for good."""
+        if not fast:
+            await self._reject_taken_emails(session, chunk)
+        new_only = self.new_only
+        while True:
             try:
                 async with session.begin_nested():
-                    return await self._merge(session)
+                    return await self._merge(session, new_only=new_only)
             except IntegrityError as exc:
-                if not repository.is_email_clash(exc):
+                if new_only and repository.is_clash(exc, repository.PHONE_INDEX):
+                    new_only = self.new_only = False
+                elif fast and repository.is_clash(exc, repository.EMAIL_INDEX):
+                    fast = self.no_emails_before = False
+                    await self._turn(chunk)
+                    await self._reject_taken_emails(session, chunk)
+                else:
                     raise
-                self.no_emails_before = False
-                await self._turn(chunk)
+
+    async def _reject_taken_emails(self, session: AsyncSession, chunk: _Chunk) -> None:
         await repository.analyze_staging(session)
         for line, reason in await repository.reject_taken_emails(session, self.job.tenant_id):
             chunk.report(line, IssueKind.rejected, reason)
-        return await self._merge(session)
 
-    async def _merge(self, session: AsyncSession) -> repository.MergeResult:
+    async def _merge(self, session: AsyncSession, *, new_only: bool) -> repository.MergeResult:
         job = self.job
         return await repository.merge(
             session,
@@ -329,6 +344,7 @@ class Importer:
             consent=self.opened.spec.sets_consent,
             consent_source=job.options.consent_source or "import",
             actor=job.actor,
+            new_only=new_only,
         )
 
 

@@ -29,6 +29,7 @@ from herald.tenant.models import Tenant
 
 STAGING = "import_staging"
 EMAIL_INDEX = "uq_contacts_tenant_id_email"
+PHONE_INDEX = "uq_contacts_tenant_id_phone_e164"
 UUID7_SQL = (
     "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
     "substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) "
@@ -185,10 +186,11 @@ async def has_emails(session: AsyncSession, tenant_id: UUID) -> bool:
     return bool(found)
 
 
-def is_email_clash(exc: IntegrityError) -> bool:
-    """The merge hit the unique email index: a row's email belongs to another contact."""
+def is_clash(exc: IntegrityError, index: str) -> bool:
+    """The merge hit unique index ``index`` (``PHONE_INDEX``: a row is an existing contact;
+    ``EMAIL_INDEX``: a row's email belongs to another contact)."""
     orig = exc.orig
-    return isinstance(orig, UniqueViolation) and orig.diag.constraint_name == EMAIL_INDEX
+    return isinstance(orig, UniqueViolation) and orig.diag.constraint_name == index
 
 
 async def reject_taken_emails(session: AsyncSession, tenant_id: UUID) -> list[tuple[int, str]]:
@@ -317,10 +319,12 @@ _SKIPPED = f"""ARRAY(SELECT s.line FROM {STAGING} s
 """Lines of staging the merge did not write (existing contacts, with update_existing off)."""
 
 
-def _merge_sql(*, update_existing: bool, consent: bool) -> str:
+def _merge_sql(*, update_existing: bool, consent: bool, new_only: bool) -> str:
     """The merge, without the consent bookkeeping when the import sets no consent (the
-    statuses are then left as they are and nothing can change)."""
-    conflict = _ON_CONFLICT_UPDATE if update_existing else "DO NOTHING"
+    statuses are then left as they are and nothing can change), and as a plain INSERT when
+    every row is expected to be new (``new_only``: an existing number fails the statement)."""
+    action = _ON_CONFLICT_UPDATE if update_existing else "DO NOTHING"
+    conflict = "" if new_only else f"ON CONFLICT (tenant_id, phone_e164) {action}"
     skipped = "'{}'::int[]" if update_existing else _SKIPPED
     return f"""
     WITH {_PREV if consent else ""}
@@ -335,7 +339,7 @@ def _merge_sql(*, update_existing: bool, consent: bool) -> str:
             s.birth_date, s.timezone, s.language, s.company, s.tags, s.custom_fields, 'import',
             {_incoming("sms")}, {_incoming("whatsapp")}, :batch_id, now(), now()
         FROM {STAGING} s ORDER BY s.phone_e164
-        ON CONFLICT (tenant_id, phone_e164) {conflict}
+        {conflict}
         RETURNING c.id, c.phone_e164, (c.xmax = 0) AS created, c.sms_status, c.whatsapp_status
     ){_EVENTS if consent else ""}
     SELECT
@@ -355,12 +359,14 @@ async def merge(
     consent: bool,
     consent_source: str,
     actor: str | None,
+    new_only: bool = False,
 ) -> MergeResult:
     """Insert new contacts and update existing ones from staging in one statement, with the
     consent events of every actual change (``consent``: the file or the options give any)."""
+    sql = _merge_sql(update_existing=update_existing, consent=consent, new_only=new_only)
     row = (
         await session.execute(
-            text(_merge_sql(update_existing=update_existing, consent=consent)),
+            text(sql),
             {
                 "tenant_id": tenant_id,
                 "batch_id": batch_id,
