@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.auth.access import decode_access_token
-from herald.auth.service import KEY_PREFIX, authenticate_api_key
+from herald.auth.service import KEY_PREFIX, authenticate_api_key, ensure_tenant_active
 from herald.kit.database import Database, scope_to_tenant
 from herald.kit.errors import Forbidden, Unauthorized
 from herald.kit.mailer import Mailer
@@ -60,9 +60,11 @@ async def _principal(session: AsyncSession, settings: Settings, token: str) -> P
         key = await authenticate_api_key(session, token)
         return Principal(tenant_id=key.tenant_id, role=key.role, api_key_id=key.id)
     claims = decode_access_token(settings, token)
-    membership = await UserRepository(session).active_membership(claims.tenant_id, claims.user_id)
-    if membership is None:
+    found = await UserRepository(session).active_membership(claims.tenant_id, claims.user_id)
+    if found is None:
         raise Unauthorized("You are no longer a member of this tenant; sign in again.")
+    membership, tenant_status = found
+    ensure_tenant_active(tenant_status)
     return Principal(tenant_id=claims.tenant_id, role=membership.role, user_id=claims.user_id)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
 from herald.kit.pagination import PageParams, keyset
 from herald.kit.ratelimit import WINDOW, purge_windows
+from herald.tenant.models import Tenant, TenantStatus
 from herald.user.models import Invitation
 
 
@@ -18,8 +19,16 @@ class ApiKeyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def by_prefix(self, prefix: str) -> ApiKey | None:
-        return await self.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    async def by_prefix(self, prefix: str) -> tuple[ApiKey, TenantStatus] | None:
+        """The key with its tenant's status (in the same query: it is asked on every request)."""
+        row = (
+            await self.session.execute(
+                select(ApiKey, Tenant.status)
+                .join(Tenant, Tenant.id == ApiKey.tenant_id)
+                .where(ApiKey.prefix == prefix)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
 
     async def get(self, tenant_id: UUID, key_id: UUID) -> ApiKey | None:
         return await self.session.scalar(

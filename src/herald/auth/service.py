@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.auth.models import ApiKey
 from herald.auth.repository import ApiKeyRepository
 from herald.auth.tokens import digest, random_token, same_digest
-from herald.kit.errors import NotFound, Unauthorized
+from herald.kit.errors import Forbidden, NotFound, Unauthorized
+from herald.tenant.models import TenantStatus
 from herald.user.models import Role
 
 KEY_PREFIX = "hk_"
@@ -65,18 +66,30 @@ async def authenticate_api_key(session: AsyncSession, raw: str) -> ApiKey:
     """The live key matching ``raw``; 401 when unknown, revoked or expired."""
     prefix, whole = _split(raw)
     repo = ApiKeyRepository(session)
-    key = await repo.by_prefix(prefix)
-    if key is None or not same_digest(whole, key.key_hash):
+    found = await repo.by_prefix(prefix)
+    if found is None or not same_digest(whole, found[0].key_hash):
         raise Unauthorized("The API key is not valid.")
+    key, tenant_status = found
     now = datetime.now(UTC)
     if key.revoked_at is not None:
         raise Unauthorized("The API key was revoked; create a new one.")
     if key.expires_at is not None and key.expires_at <= now:
         raise Unauthorized("The API key has expired; create a new one.")
+    ensure_tenant_active(tenant_status)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
         await repo.touch(key.id, now)
         key.last_used_at = now
     return key
+
+
+def ensure_tenant_active(status: TenantStatus) -> None:
+    """A suspended tenant's keys and sign-ins still exist but open nothing until it is
+    resumed (``herald tenant resume``)."""
+    if status is TenantStatus.suspended:
+        raise Forbidden(
+            "This tenant is suspended: nothing can be read or changed until the operator of "
+            "this Herald resumes it."
+        )
 
 
 async def revoke_api_key(session: AsyncSession, tenant_id: UUID, key_id: UUID) -> ApiKey:

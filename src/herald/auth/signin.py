@@ -19,6 +19,7 @@ from herald.auth.access import issue_access_token
 from herald.auth.models import MagicLinkToken, RefreshToken
 from herald.auth.passwords import hash_password, upgraded_hash, verify_password
 from herald.auth.repository import MagicLinkRepository, RefreshTokenRepository
+from herald.auth.service import ensure_tenant_active
 from herald.auth.tokens import digest, random_token
 from herald.kit.database import Database
 from herald.kit.errors import Forbidden, HeraldError, Locked, Unauthorized
@@ -164,17 +165,19 @@ async def refresh(session: AsyncSession, settings: Settings, raw: str) -> TokenP
         raise Unauthorized("The refresh token was revoked; sign in again.")
     if token.expires_at <= now:
         raise Unauthorized("The refresh token has expired; sign in again.")
+    found = await UserRepository(session).active_membership(token.tenant_id, token.user_id)
+    if found is not None:
+        ensure_tenant_active(found[1])  # before the token is used: it works again on resume
     if not await tokens.claim(token.id, now):
         await tokens.revoke_family(token.family_id, now)
         raise Unauthorized(
             "The refresh token was already used, so it may have been copied: every token of "
             "this sign-in is now revoked. Sign in again."
         )
-    membership = await UserRepository(session).active_membership(token.tenant_id, token.user_id)
-    if membership is None:
+    if found is None:
         await tokens.revoke_family(token.family_id, now)
         raise Unauthorized("You are no longer a member of this tenant; sign in again.")
-    return await issue_tokens(session, settings, membership, family_id=token.family_id)
+    return await issue_tokens(session, settings, found[0], family_id=token.family_id)
 
 
 async def logout(session: AsyncSession, raw: str) -> None:

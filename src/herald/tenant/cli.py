@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 import typer
 
 from herald.kit.console import console, emit_json
 from herald.kit.database import Database
+from herald.kit.errors import NotFound
 from herald.kit.runtime import run_with_database
 from herald.tenant.flows import Onboarded, onboard_tenant
+from herald.tenant.models import TenantStatus
 from herald.tenant.schemas import TenantCreate
+from herald.tenant.service import set_status
 
 app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 
@@ -45,3 +49,34 @@ def create(
     console.print(f"Tenant [bold]{done.tenant.name}[/] created: {done.tenant.id}")
     console.print(f"Owner: {done.owner.email}")
     console.print(f"API key (shown once): [bold green]{done.api_key.secret}[/]")
+
+
+def _set_status(tenant_id: UUID, status: TenantStatus, as_json: bool) -> None:
+    async def work(db: Database) -> None:
+        async with db.system_session() as session:
+            await set_status(session, tenant_id, status)
+
+    try:
+        run_with_database(work)
+    except NotFound as exc:
+        raise typer.BadParameter(exc.detail, param_hint="TENANT_ID") from exc
+    if as_json:
+        emit_json({"tenant_id": str(tenant_id), "status": status.value})
+    else:
+        console.print(f"Tenant {tenant_id} is now [bold]{status.value}[/].")
+
+
+TenantId = Annotated[UUID, typer.Argument(help="The tenant's id.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@app.command("suspend")
+def suspend(tenant_id: TenantId, as_json: AsJson = False) -> None:
+    """Refuse every request of the tenant's keys and users (its data is kept)."""
+    _set_status(tenant_id, TenantStatus.suspended, as_json)
+
+
+@app.command("resume")
+def resume(tenant_id: TenantId, as_json: AsJson = False) -> None:
+    """Let a suspended tenant's keys and users in again."""
+    _set_status(tenant_id, TenantStatus.active, as_json)

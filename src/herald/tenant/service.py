@@ -6,7 +6,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.kit.errors import NotFound
-from herald.tenant.models import Tenant
+from herald.tenant.models import Tenant, TenantStatus
 from herald.tenant.repository import TenantRepository
 from herald.tenant.schemas import TenantCreate, TenantUpdate
 
@@ -22,6 +22,15 @@ async def get_tenant(session: AsyncSession, tenant_id: UUID) -> Tenant:
     tenant = await TenantRepository(session).get(tenant_id)
     if tenant is None:
         raise NotFound(f"No tenant {tenant_id}.")
+    return tenant
+
+
+async def set_status(session: AsyncSession, tenant_id: UUID, status: TenantStatus) -> Tenant:
+    """Suspend or resume a tenant (an operator's action: a suspended tenant's keys and users
+    are refused on every request; its data is kept)."""
+    tenant = await get_tenant(session, tenant_id)
+    tenant.status = status
+    await session.flush()
     return tenant
 
 

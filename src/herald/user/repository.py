@@ -8,7 +8,7 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.kit.pagination import PageParams, keyset
-from herald.tenant.models import Tenant
+from herald.tenant.models import Tenant, TenantStatus
 from herald.user.models import Invitation, Membership, Role, User
 
 
@@ -32,17 +32,24 @@ class UserRepository:
             )
         )
 
-    async def active_membership(self, tenant_id: UUID, user_id: UUID) -> Membership | None:
-        """The membership, if the user is still a member and the account is enabled."""
-        return await self.session.scalar(
-            select(Membership)
-            .join(User, User.id == Membership.user_id)
-            .where(
-                Membership.tenant_id == tenant_id,
-                Membership.user_id == user_id,
-                User.is_active.is_(True),
+    async def active_membership(
+        self, tenant_id: UUID, user_id: UUID
+    ) -> tuple[Membership, TenantStatus] | None:
+        """The membership, if the user is still a member and the account is enabled, with the
+        tenant's status (in the same query: it is asked on every request)."""
+        row = (
+            await self.session.execute(
+                select(Membership, Tenant.status)
+                .join(User, User.id == Membership.user_id)
+                .join(Tenant, Tenant.id == Membership.tenant_id)
+                .where(
+                    Membership.tenant_id == tenant_id,
+                    Membership.user_id == user_id,
+                    User.is_active.is_(True),
+                )
             )
-        )
+        ).first()
+        return None if row is None else (row[0], row[1])
 
     async def memberships_of(self, user_id: UUID) -> list[tuple[Membership, Tenant]]:
         """The user's memberships with their tenants, oldest first."""
