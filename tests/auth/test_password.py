@@ -33,6 +33,12 @@ class TestChangePassword:
             "/v1/auth/refresh", json={"refresh_token": other_device["refresh_token"]}
         )
         assert refreshed.status_code == 401
+        log = await client.get(
+            "/v1/audit-log", params={"action": "user.password_changed"}, headers=tenant.headers
+        )
+        [entry] = log.json()["items"]
+        assert (entry["resource_id"], entry["actor"]) == (str(person.id), f"user:{person.id}")
+        assert entry["changes"] == {}
 
     async def test_wrong_current_password(
         self, client: httpx.AsyncClient, tenant: TenantFixture, make_user: MakeUser

@@ -168,6 +168,13 @@ class TestAcceptInvitation:
         login = await client.post("/v1/auth/login", json={"email": email, "password": NEW_PASSWORD})
         assert login.status_code == 200
         assert (await _accept(client, token, password=NEW_PASSWORD)).status_code == 404
+        log = await client.get(
+            "/v1/audit-log", params={"action": "invitation.accepted"}, headers=tenant.headers
+        )
+        [entry] = log.json()["items"]
+        new_user = me.json()["id"]
+        assert entry["changes"] == {"user_id": new_user, "role": "manager", "joined": True}
+        assert email not in str(entry)  # personal data stays out of the audit log
 
     async def test_existing_user_keeps_their_password(
         self,

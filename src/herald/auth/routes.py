@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
 from fastapi.responses import HTMLResponse
 
+from herald.audit import service as audit
 from herald.auth import service, signin
 from herald.auth.dependencies import (
     Admin,
@@ -164,7 +165,9 @@ async def change_password(
     assert auth.user_id is not None  # SignedIn guarantees a user
     await limiter.check("password", ip, str(auth.user_id))
     async with db.system_session() as session:
+        session.info["auth"] = auth  # the audit entry names who changed it, and from where
         await signin.change_password(
             session, auth.user_id, data.current_password, data.new_password
         )
+        await audit.record(session, "user.password_changed", "users", auth.user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

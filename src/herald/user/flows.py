@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.audit import service as audit
 from herald.auth.passwords import hash_password
 from herald.auth.signin import TokenPair, issue_tokens
 from herald.auth.tokens import digest
@@ -52,6 +53,15 @@ async def accept_invitation(
     repo = UserRepository(session)
     user = await _account_for(repo, invitation, password, name)
     membership: Membership | None = await repo.membership(invitation.tenant_id, user.id)
+    joined = membership is None
     if membership is None:
         membership = await add_member(session, invitation.tenant_id, user.id, invitation.role)
+    await audit.record(
+        session,
+        "invitation.accepted",
+        Invitation.__tablename__,
+        invitation.id,
+        changes={"user_id": str(user.id), "role": membership.role.value, "joined": joined},
+        tenant_id=invitation.tenant_id,
+    )
     return await issue_tokens(session, settings, membership)
