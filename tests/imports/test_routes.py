@@ -6,9 +6,14 @@ from uuid import UUID
 
 import httpx
 import orjson
+import psycopg
+import pytest
+from psycopg import sql
 
 from herald.contact.models import ConsentStatus
+from herald.imports.repository import EMAIL_INDEX, PHONE_INDEX
 from herald.kit.database import Database
+from herald.kit.embedded import to_libpq_url
 from herald.user.models import Role
 from tests.conftest import TenantFixture
 from tests.imports.helpers import (
@@ -26,6 +31,12 @@ BASIC = csv_bytes(
     "(212) 234-5679,Bob,,,,,",
     "1 212 234 5670,Cid,Ray,,wholesale,,blue",
 )
+
+
+def _reindex(database_url: str, index: str) -> None:
+    """Rebuild ``index``: it gets a new identity, the newest of the table's indexes."""
+    with psycopg.connect(to_libpq_url(database_url), autocommit=True) as conn:
+        conn.execute(sql.SQL("REINDEX INDEX CONCURRENTLY {}").format(sql.Identifier(index)))
 
 
 class TestImport:
@@ -224,6 +235,32 @@ class TestMerge:
         assert ann.tags == ["old", "vip", "spring"]
         assert ann.custom_fields == {"Favourite Colour": "green", "kept": "yes"}
         assert ann.import_batch_id is None  # the batch that created it is recorded, not updates
+
+    @pytest.mark.parametrize("rebuilt", [None, PHONE_INDEX])
+    async def test_an_existing_contact_with_its_own_email_whichever_index_is_checked_first(
+        self,
+        client: httpx.AsyncClient,
+        tenant: TenantFixture,
+        db: Database,
+        database_url: str,
+        rebuilt: str | None,
+    ) -> None:
+        """A plain insert of such a row breaks both unique indexes and PostgreSQL reports the
+        first it checks, by the indexes' age: rebuilding the phone index makes it the newer."""
+        await add_contact(db, tenant.id, phone_e164="+12122345678", email="ann@example.com")
+        try:
+            if rebuilt:
+                _reindex(database_url, rebuilt)
+            response = await upload(client, tenant, BASIC)
+        finally:
+            if rebuilt:
+                _reindex(database_url, EMAIL_INDEX)  # the original order again
+        assert response.status_code == 202, response.text
+        assert (response.json()["counts"]["created"], response.json()["counts"]["updated"]) == (
+            2,
+            1,
+        )
+        assert (await contacts_by_phone(db, tenant.id))["+12122345678"].first_name == "Ann"
 
     async def test_update_existing_false_skips_them(
         self, client: httpx.AsyncClient, tenant: TenantFixture, db: Database

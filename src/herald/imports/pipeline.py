@@ -311,7 +311,11 @@ class Importer:
 
         Numbers: until a row meets an existing contact, rows are inserted with a plain
         INSERT, which costs the database a sixth less than ``ON CONFLICT`` (no speculative
-        insertion); the first clash switches the run to the merge for good."""
+        insertion). A plain INSERT stops at the first unique index a row breaks, and an
+        existing contact given with its own email breaks both, in an order PostgreSQL picks:
+        any clash sends the chunk to the merge, which tells the cases apart. A clash on the
+        number, or on an email once taken emails are out (not ``fast``), means an existing
+        contact: the run merges from then on."""
         if not fast:
             await self._reject_taken_emails(session, chunk)
         new_only = self.new_only
@@ -320,9 +324,12 @@ class Importer:
                 async with session.begin_nested():
                     return await self._merge(session, new_only=new_only)
             except IntegrityError as exc:
-                if new_only and repository.is_clash(exc, repository.PHONE_INDEX):
-                    new_only = self.new_only = False
-                elif fast and repository.is_clash(exc, repository.EMAIL_INDEX):
+                index = repository.clashed_index(exc)
+                if new_only and index in (repository.PHONE_INDEX, repository.EMAIL_INDEX):
+                    new_only = False
+                    if index == repository.PHONE_INDEX or not fast:
+                        self.new_only = False
+                elif fast and index == repository.EMAIL_INDEX:
                     fast = self.no_emails_before = False
                     await self._turn(chunk)
                     await self._reject_taken_emails(session, chunk)

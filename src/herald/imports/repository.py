@@ -186,11 +186,11 @@ async def has_emails(session: AsyncSession, tenant_id: UUID) -> bool:
     return bool(found)
 
 
-def is_clash(exc: IntegrityError, index: str) -> bool:
-    """The merge hit unique index ``index`` (``PHONE_INDEX``: a row is an existing contact;
-    ``EMAIL_INDEX``: a row's email belongs to another contact)."""
+def clashed_index(exc: IntegrityError) -> str | None:
+    """The unique index the merge hit, if that is what failed it (``PHONE_INDEX``: a row's
+    number is taken; ``EMAIL_INDEX``: a row's email is)."""
     orig = exc.orig
-    return isinstance(orig, UniqueViolation) and orig.diag.constraint_name == index
+    return orig.diag.constraint_name if isinstance(orig, UniqueViolation) else None
 
 
 async def reject_taken_emails(session: AsyncSession, tenant_id: UUID) -> list[tuple[int, str]]:
