@@ -46,3 +46,17 @@ def test_an_empty_chunk_changes_nothing() -> None:
 
     assert seen.first_lines(ints([]), ints([])).tolist() == []
     assert seen.first_lines(ints([7]), ints([3])).tolist() == [2]
+
+
+def test_runs_stay_few_and_sorted_over_many_chunks() -> None:
+    seen = FirstLines()
+    for chunk in range(200):
+        keys = ints([chunk * 1000 + k for k in range(50)])
+        seen.first_lines(keys, keys + 1)
+
+    assert len(seen) == 200 * 50
+    assert len(seen.runs) <= 10  # logarithmic in the number of chunks
+    sizes = [len(run) for run in seen.runs]
+    assert sizes == sorted(sizes, reverse=True)
+    for run in seen.runs:
+        assert (run.keys[:-1] < run.keys[1:]).all()

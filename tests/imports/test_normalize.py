@@ -149,6 +149,12 @@ class TestRows:
         assert result.email_keys == [0, 0]
 
 
+REGIONS = ["US", "GB", "FR", "DE", "IT", "IN", "CA", "CO", "BR", "AR", "AU", "JP", "CN", "RU"]
+REGIONS += ["GG", "MX", None]
+"""Regions with plain national prefixes, prefixes given by patterns, prefixes that rewrite the
+number, shared country codes, and none."""
+
+
 class TestFastPhone:
     def test_same_answer_as_the_full_parser(self) -> None:
         """The fast path must never accept what phonenumbers refuses, nor format differently."""
@@ -159,11 +165,13 @@ class TestFastPhone:
         # Mayotte (+262 639), Norway and Svalbard (+47 79).
         forms += ("+1 416{}", "+1 268{}", "+44 7797{}", "+44 1534{}", "+7 7{}", "+262 639{}")
         forms += ("+47 79{}", "+61 8 9162{}", "+590 690{}")
+        # Written without +: a country code in front, a national prefix, an exit code.
+        forms += ("1{}", "49{}", "44 7{}", "33 6{}", "57 3{}", "55 11 9{}", "00{}", "011{}", "03{}")
         checked = 0
         for _ in range(20000):
             digits = "".join(rng.choice("0123456789") for _ in range(rng.randrange(6, 13)))
             raw = rng.choice(forms).format(digits, digits[:7])
-            region = rng.choice(["US", "GB", "FR", "DE", "IT", "IN", "CA", None])
+            region = rng.choice(REGIONS)
             assert _outcome(fast_phone, raw, region) == _outcome(parse_phone, raw, region), raw
             checked += 1
         assert checked == 20000

@@ -18,12 +18,17 @@ INTERVAL_SECONDS = 0.1
 
 
 def tree_rss_bytes(root: psutil.Process) -> int:
-    """Resident bytes of ``root`` and all its live descendants now."""
+    """Resident bytes of ``root`` and all its live descendants now. Pages shared between
+    them (libraries) count once per process: an upper bound of what they hold."""
     total = 0
-    for process in (root, *root.children(recursive=True)):
+    try:
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for process in processes:
         try:
             total += process.memory_info().rss
-        except psutil.NoSuchProcess:  # it ended between the listing and the reading
+        except psutil.Error:  # it ended between the listing and the reading, or is not ours
             continue
     return total
 

@@ -276,11 +276,12 @@ def fast_phone(raw: str, region: str | None) -> str:
     """E.164 for ``raw``, validated against phonenumbers' metadata either way.
 
     Most files hold clean numbers, national or international. For those the country code and
-    national number are split off the digits directly and matched against the region's
-    general, fixed-line and mobile patterns (what ``is_valid_number`` matches, minus its scan
-    over every other number type and every region of a shared country code). Everything else,
-    and every number that does not match that way, goes through ``parse_phone``, which gives
-    the final answer and says what is wrong."""
+    national number are split off the digits directly, the way phonenumbers splits them, and
+    matched against the general, fixed-line and mobile patterns of the region that claims
+    the number (what ``is_valid_number`` matches, minus its scan over every other number
+    type). Everything else, and every number that does not match that way, goes through
+    ``parse_phone``, which gives the final answer and says what is wrong. Tests compare the
+    two on hundreds of thousands of numbers of every region."""
     digits = NON_DIGITS.sub("", raw)
     if digits[:1] == "+" and digits[1:].isdigit():
         found = _international(digits[1:])
@@ -314,12 +315,20 @@ def _claimed(regions: tuple[_Rules, ...], national: str) -> str | None:
 
 
 def _national(digits: str, region: str) -> str | None:
+    """A number written without ``+``, read the way phonenumbers reads it for ``region``:
+    with the country code in front when that reads better (``1 212…`` in the US, ``49 151…``
+    in Germany), else after taking off the national prefix (``0`` in most of Europe)."""
     rules = _rules_for_region(region)
     if rules is None:
         return None
-    if rules.prefix and digits.startswith(rules.prefix):
-        return rules.e164(digits[len(rules.prefix) :])
-    return rules.e164(digits)
+    if digits.startswith(rules.code):
+        after_code = rules.without_national_prefix(digits[len(rules.code) :])
+        if after_code is None:
+            return None
+        if rules.reads_better_without_code(digits, after_code):
+            return _claimed(_rules_for_code(rules.code), after_code)
+    national = rules.without_national_prefix(digits)
+    return None if national is None else _claimed(_rules_for_code(rules.code), national)
 
 
 @dataclass(frozen=True)
@@ -338,17 +347,46 @@ class _Pattern:
             return False
         return self.regex.fullmatch(national) is not None
 
+    def matches_digits(self, national: str) -> bool:
+        """The pattern alone, whatever the length (phonenumbers' viability test)."""
+        return self.regex is not None and self.regex.fullmatch(national) is not None
+
 
 @dataclass(frozen=True)
 class _Rules:
     """One region's numbering rules, compiled once per process."""
 
     code: str
-    prefix: str | None
+    prefix_for_parsing: re.Pattern[str] | None
+    """What a national number may start with that is not part of it (``0`` in France)."""
+    transforms: bool
+    """Taking the prefix off may rewrite the number (Argentina, Brazil…): then the full parser
+    decides."""
     leading: re.Pattern[str] | None
     """The region's leading digits, where it shares its country code with others."""
     general: _Pattern
     types: tuple[_Pattern, ...]
+
+    def without_national_prefix(self, digits: str) -> str | None:
+        """``digits`` without the national prefix, as phonenumbers strips it: only if what is
+        left is still a viable number when the whole was. ``None``: left to the full parser."""
+        found = self.prefix_for_parsing.match(digits) if self.prefix_for_parsing else None
+        if found is None:
+            return digits
+        if self.transforms and found.groups() and found.groups()[-1] is not None:
+            return None
+        rest = digits[found.end() :]
+        if self.general.matches_digits(digits) and not self.general.matches_digits(rest):
+            return digits
+        return rest
+
+    def reads_better_without_code(self, digits: str, after_code: str) -> bool:
+        """Whether ``digits``, which start with the region's own country code, are read as
+        that code and a national number (phonenumbers' rule: the whole is not a viable
+        number and the rest is, or the whole is too long)."""
+        viable_now = self.general.matches_digits(digits)
+        too_long = bool(self.general.lengths) and len(digits) > max(self.general.lengths)
+        return (not viable_now and self.general.matches_digits(after_code)) or too_long
 
     def e164(self, national: str) -> str | None:
         # A national number with a leading zero (Italy…) keeps it: left to the full parser.
@@ -366,7 +404,12 @@ def _rules_for_region(region: str) -> _Rules | None:
         return None
     return _Rules(
         code=str(metadata.country_code),
-        prefix=metadata.national_prefix,
+        prefix_for_parsing=(
+            re.compile(metadata.national_prefix_for_parsing)
+            if metadata.national_prefix_for_parsing
+            else None
+        ),
+        transforms=bool(metadata.national_prefix_transform_rule),
         leading=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
         general=_Pattern.of(metadata.general_desc),
         types=(_Pattern.of(metadata.mobile), _Pattern.of(metadata.fixed_line)),

@@ -18,7 +18,12 @@ import sys
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    asynccontextmanager,
+    contextmanager,
+    nullcontext,
+)
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 from uuid import UUID
@@ -171,7 +176,9 @@ class Importer:
         """``seq`` of the chunk whose turn it is to commit."""
 
     async def run(self, workers: int, progress: Progress | None = None) -> Totals:
-        with bulk_work():
+        """Large files (the ones given workers) run as bulk work; a small one inline in an
+        API request leaves the server's collector alone."""
+        with bulk_work() if workers > 1 else nullcontext():
             return await self._run(workers, progress)
 
     async def _run(self, workers: int, progress: Progress | None) -> Totals:

@@ -168,8 +168,8 @@ async def stage(session: AsyncSession, copy_lines: list[str]) -> None:
 
 async def analyze_staging(session: AsyncSession) -> None:
     """Fresh statistics, so that a statement joining staging to the tenant's contacts looks
-    them up by index rather than by a tenant scan. The plain merge reads staging alone and
-    needs none."""
+    them up by index rather than by a tenant scan. A merge without consent that keeps
+    updating existing contacts reads staging alone and needs none."""
     await session.execute(text(f"ANALYZE {STAGING}"))
 
 

@@ -7,6 +7,10 @@ and, on full passes, every object the application holds: about a fifth of an imp
 time, for nothing found. While bulk work runs, what exists is frozen (left out of every pass)
 and the young generation is collected every ``YOUNG_THRESHOLD`` allocations instead of 700.
 Cycles are still collected, only less often.
+
+The setting is the process's: other work running meanwhile in the same process (another
+task of a worker) runs with it too, which only delays the collection of its cycles, and the
+last block out unfreezes every frozen object (nothing else in Herald freezes any).
 """
 
 from __future__ import annotations
