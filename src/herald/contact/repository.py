@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     Text,
     all_,
+    and_,
     bindparam,
     delete,
     func,
@@ -91,17 +92,31 @@ def contact_filter(tenant_id: UUID, where: ContactFilter) -> list[ColumnElement[
 
 
 def search(q: str) -> ColumnElement[bool]:
-    """Prefix match on first name, last name, email (case-insensitive) or phone digits."""
+    """A number (digits, with + ( ) - . and spaces) searches phone numbers by prefix; anything
+    else is a case-insensitive prefix of a first name, last name or email."""
     text = q.strip().lower()
-    matches = [
+    digits = re.sub(r"\D", "", text)
+    if digits and PHONE_QUERY.match(text):
+        return phone_prefix("+" + digits)
+    return or_(
         func.lower(Contact.first_name).startswith(text, autoescape=True),
         func.lower(Contact.last_name).startswith(text, autoescape=True),
         func.lower(Contact.email).startswith(text, autoescape=True),
-    ]
-    digits = re.sub(r"\D", "", text)
-    if digits and PHONE_QUERY.match(text):
-        matches.append(Contact.phone_e164.startswith("+" + digits))
-    return or_(*matches)
+    )
+
+
+def phone_prefix(prefix: str) -> ColumnElement[bool]:
+    """Numbers starting with ``prefix`` (``+`` and digits) as a range, ``prefix <= phone <
+    next``: text comparisons are leakproof, so under row-level security the unique
+    ``(tenant_id, phone_e164)`` index serves it, where ``LIKE`` gets a scan of the tenant.
+    The next prefix drops trailing nines and counts the last digit up (``+1299`` → ``+13``);
+    a prefix of nines only has no upper end."""
+    head = prefix.rstrip("9")
+    from_prefix = Contact.phone_e164 >= prefix
+    if len(head) <= 1:
+        return from_prefix
+    upper = head[:-1] + chr(ord(head[-1]) + 1)
+    return and_(from_prefix, Contact.phone_e164 < upper)
 
 
 def merged_tags(add: list[str], remove: list[str]) -> ColumnElement[Any]:

@@ -161,7 +161,8 @@ class ContactFilter(BaseModel):
         default=None,
         min_length=1,
         max_length=100,
-        description="Prefix of a first or last name, an email, or a phone number.",
+        description="Prefix of a first or last name or an email; a number (digits with + ( ) - . "
+        "and spaces) searches phone numbers by prefix.",
     )
 
 
