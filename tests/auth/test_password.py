@@ -52,6 +52,10 @@ class TestChangePassword:
         )
         assert response.status_code == 403
         assert "current password" in response.json()["detail"]
+        log = await client.get(
+            "/v1/audit-log", params={"action": "user.password_changed"}, headers=tenant.headers
+        )
+        assert log.json()["items"] == []
 
     async def test_too_short(
         self, client: httpx.AsyncClient, tenant: TenantFixture, make_user: MakeUser

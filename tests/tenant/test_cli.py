@@ -34,7 +34,9 @@ def _status(database_url: str, tenant: TenantFixture) -> str:
 
 
 def test_suspend_then_resume(cli_env: None, database_url: str, tenant: TenantFixture) -> None:
-    suspended = runner.invoke(app, ["tenant", "suspend", str(tenant.id), "--json"])
+    suspended = runner.invoke(
+        app, ["tenant", "suspend", str(tenant.id), "--reason", "unpaid invoice", "--json"]
+    )
     assert suspended.exit_code == 0, suspended.output
     assert json.loads(suspended.stdout.strip().splitlines()[-1]) == {
         "tenant_id": str(tenant.id),
@@ -46,6 +48,17 @@ def test_suspend_then_resume(cli_env: None, database_url: str, tenant: TenantFix
 
     assert resumed.exit_code == 0, resumed.output
     assert _status(database_url, tenant) == "active"
+    with psycopg.connect(to_libpq_url(database_url)) as conn:
+        log = conn.execute(
+            "SELECT action, changes FROM audit_log WHERE tenant_id = %s AND resource_type = "
+            "'tenants' ORDER BY id",
+            (tenant.id,),
+        ).fetchall()
+    assert [action for action, _ in log] == ["tenant.suspended", "tenant.resumed"]
+    assert log[0][1] == {
+        "status": {"old": "active", "new": "suspended"},
+        "reason": "unpaid invoice",
+    }
 
 
 def test_unknown_tenant_is_refused(cli_env: None) -> None:

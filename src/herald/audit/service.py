@@ -3,8 +3,10 @@
 Request sessions carry the caller in ``session.info["auth"]`` (see ``herald.auth.dependencies``).
 A flush listener turns the ORM inserts, updates and deletes of tenant-owned rows into audit
 entries, so no route has to remember to log. Work that bypasses the ORM (imports, bulk updates)
-calls ``record`` itself. Sessions without a caller (sign-in, background jobs, the CLI) are not
-audited here.
+calls ``record`` itself, and so do events of sessions without a caller in ``session.info``
+(accepting an invitation, changing a password, suspending a tenant from the CLI), naming the
+actor if there is one. Other sessions without a caller (sign-in, background jobs) are not
+audited.
 """
 
 from __future__ import annotations
@@ -180,11 +182,16 @@ async def record(
     *,
     changes: dict[str, Any] | None = None,
     tenant_id: UUID | None = None,
+    actor: AuthContext | None = None,
 ) -> None:
-    """Log work that does not go through the ORM (imports, bulk updates) in the current
-    transaction. The caller's tenant is used unless ``tenant_id`` is given (background jobs)."""
-    auth = session.info.get("auth")
-    auth = auth if isinstance(auth, AuthContext) else None
+    """Log, in the current transaction, work the ORM listener does not see: bulk SQL
+    (imports, bulk updates) and events of sessions outside a request's tenant scope (sign-in
+    events), for which the caller names the ``actor``. The actor's tenant is used unless
+    ``tenant_id`` is given (background jobs)."""
+    if actor is None:
+        found = session.info.get("auth")
+        actor = found if isinstance(found, AuthContext) else None
+    auth = actor
     owner = tenant_id or (auth.tenant_id if auth else None)
     if owner is None:
         raise ValueError("record() needs a tenant: pass tenant_id outside an API request.")

@@ -165,9 +165,9 @@ async def change_password(
     assert auth.user_id is not None  # SignedIn guarantees a user
     await limiter.check("password", ip, str(auth.user_id))
     async with db.system_session() as session:
-        session.info["auth"] = auth  # the audit entry names who changed it, and from where
         await signin.change_password(
             session, auth.user_id, data.current_password, data.new_password
         )
-        await audit.record(session, "user.password_changed", "users", auth.user_id)
+        # In the tenant the person signed in to (a password is theirs across tenants).
+        await audit.record(session, "user.password_changed", "users", auth.user_id, actor=auth)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -85,7 +85,7 @@ async def authenticate_api_key(session: AsyncSession, raw: str) -> ApiKey:
 def ensure_tenant_active(status: TenantStatus) -> None:
     """A suspended tenant's keys and sign-ins still exist but open nothing until it is
     resumed (``herald tenant resume``)."""
-    if status is TenantStatus.suspended:
+    if status is not TenantStatus.active:
         raise Forbidden(
             "This tenant is suspended: nothing can be read or changed until the operator of "
             "this Herald resumes it."

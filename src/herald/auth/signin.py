@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,7 @@ from herald.kit.errors import Forbidden, HeraldError, Locked, Unauthorized
 from herald.kit.ids import new_id
 from herald.kit.mailer import Mail
 from herald.settings import Settings
+from herald.tenant.models import TenantStatus
 from herald.user.models import Membership, Role, User
 from herald.user.repository import UserRepository
 
@@ -62,17 +64,19 @@ async def sign_in_transaction(db: Database) -> AsyncIterator[AsyncSession]:
 async def choose_membership(
     session: AsyncSession, user_id: UUID, tenant_id: UUID | None
 ) -> Membership:
-    """The membership to sign in with: the requested tenant's, or else the oldest one."""
-    repo = UserRepository(session)
+    """The membership to sign in with: the requested tenant's, or else the oldest one of an
+    active tenant (a suspended tenant is refused, never chosen for the person)."""
+    rows = await UserRepository(session).memberships_of(user_id)
     if tenant_id is not None:
-        membership = await repo.membership(tenant_id, user_id)
-        if membership is None:
+        rows = [(m, t) for m, t in rows if t.id == tenant_id]
+        if not rows:
             raise Forbidden(f"You are not a member of tenant {tenant_id}; leave tenant_id out.")
-        return membership
-    rows = await repo.memberships_of(user_id)
     if not rows:
         raise Forbidden("Your account belongs to no tenant; ask a tenant admin to invite you.")
-    return rows[0][0]
+    active = [m for m, t in rows if t.status is TenantStatus.active]
+    if not active:
+        ensure_tenant_active(rows[0][1].status)
+    return active[0]
 
 
 async def issue_tokens(
@@ -145,12 +149,22 @@ async def login(
         raise _locked(user.locked_until)
     if not user.is_active:
         raise Forbidden("This account is disabled; ask a tenant admin.")
+    membership = await choose_membership(session, user.id, tenant_id)
     user.failed_login_attempts = 0
     user.locked_until = None
     user.last_login_at = now
     user.password_hash = upgraded_hash(user.password_hash, password) or user.password_hash
-    membership = await choose_membership(session, user.id, tenant_id)
     return await issue_tokens(session, settings, membership)
+
+
+async def _refuse_reuse(
+    tokens: RefreshTokenRepository, token: RefreshToken, now: datetime
+) -> NoReturn:
+    await tokens.revoke_family(token.family_id, now)
+    raise Unauthorized(
+        "The refresh token was already used, so it may have been copied: every token of "
+        "this sign-in is now revoked. Sign in again."
+    )
 
 
 async def refresh(session: AsyncSession, settings: Settings, raw: str) -> TokenPair:
@@ -165,15 +179,13 @@ async def refresh(session: AsyncSession, settings: Settings, raw: str) -> TokenP
         raise Unauthorized("The refresh token was revoked; sign in again.")
     if token.expires_at <= now:
         raise Unauthorized("The refresh token has expired; sign in again.")
+    if token.used_at is not None:
+        await _refuse_reuse(tokens, token, now)
     found = await UserRepository(session).active_membership(token.tenant_id, token.user_id)
     if found is not None:
         ensure_tenant_active(found[1])  # before the token is used: it works again on resume
-    if not await tokens.claim(token.id, now):
-        await tokens.revoke_family(token.family_id, now)
-        raise Unauthorized(
-            "The refresh token was already used, so it may have been copied: every token of "
-            "this sign-in is now revoked. Sign in again."
-        )
+    if not await tokens.claim(token.id, now):  # used meanwhile by a concurrent refresh
+        await _refuse_reuse(tokens, token, now)
     if found is None:
         await tokens.revoke_family(token.family_id, now)
         raise Unauthorized("You are no longer a member of this tenant; sign in again.")
@@ -232,8 +244,8 @@ async def verify_magic_link(session: AsyncSession, settings: Settings, raw: str)
     user = await UserRepository(session).get(token.user_id)
     if user is None or not user.is_active:
         raise Forbidden("This account is disabled; ask a tenant admin.")
-    user.last_login_at = now
     membership = await choose_membership(session, user.id, token.tenant_id)
+    user.last_login_at = now
     return await issue_tokens(session, settings, membership)
 
 

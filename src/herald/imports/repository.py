@@ -25,7 +25,7 @@ from herald.imports.models import (
 )
 from herald.imports.normalize import STAGING_COLUMNS
 from herald.kit.pagination import PageParams, keyset
-from herald.tenant.models import Tenant
+from herald.tenant.models import Tenant, TenantStatus
 
 STAGING = "import_staging"
 EMAIL_INDEX = "uq_contacts_tenant_id_email"
@@ -403,6 +403,11 @@ async def exclusive_run(engine: AsyncEngine, batch_id: UUID) -> AsyncIterator[bo
 async def tenant_country(session: AsyncSession, tenant_id: UUID) -> str | None:
     country: str | None = await session.scalar(select(Tenant.country).where(Tenant.id == tenant_id))
     return country
+
+
+async def tenant_suspended(session: AsyncSession, tenant_id: UUID) -> bool:
+    status = await session.scalar(select(Tenant.status).where(Tenant.id == tenant_id))
+    return status is not TenantStatus.active
 
 
 async def start(session: AsyncSession, batch_id: UUID) -> None:

@@ -190,11 +190,21 @@ async def _execute(
         return await _run_exclusively(db, batch, file, size, progress)
 
 
+SUSPENDED = (
+    "The tenant is suspended, so the import did not run (nothing of the file was written). "
+    "Once the tenant is resumed, import the file again (the API asks for force=true for a "
+    "file it has seen)."
+)
+
+
 async def _run_exclusively(
     db: Database, batch: ImportBatch, file: BinaryIO, size: int, progress: Progress | None
 ) -> Totals | None:
     tenant_id = batch.tenant_id
     async with db.tenant_session(tenant_id) as session:
+        if await repository.tenant_suspended(session, tenant_id):
+            await repository.fail(session, batch.id, SUSPENDED)
+            return None
         region = await _region(session, tenant_id, ImportOptions.model_validate(batch.options))
         await repository.start(session, batch.id)
     job = _job(batch, region)

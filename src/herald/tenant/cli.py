@@ -51,10 +51,10 @@ def create(
     console.print(f"API key (shown once): [bold green]{done.api_key.secret}[/]")
 
 
-def _set_status(tenant_id: UUID, status: TenantStatus, as_json: bool) -> None:
+def _set_status(tenant_id: UUID, status: TenantStatus, reason: str | None, as_json: bool) -> None:
     async def work(db: Database) -> None:
         async with db.system_session() as session:
-            await set_status(session, tenant_id, status)
+            await set_status(session, tenant_id, status, reason)
 
     try:
         run_with_database(work)
@@ -68,15 +68,17 @@ def _set_status(tenant_id: UUID, status: TenantStatus, as_json: bool) -> None:
 
 TenantId = Annotated[UUID, typer.Argument(help="The tenant's id.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+Reason = Annotated[str | None, typer.Option(help="Why, for the tenant's audit log.")]
 
 
 @app.command("suspend")
-def suspend(tenant_id: TenantId, as_json: AsJson = False) -> None:
-    """Refuse every request of the tenant's keys and users (its data is kept)."""
-    _set_status(tenant_id, TenantStatus.suspended, as_json)
+def suspend(tenant_id: TenantId, reason: Reason = None, as_json: AsJson = False) -> None:
+    """Refuse every request of the tenant's keys and users; its queued imports do not run (its
+    data is kept)."""
+    _set_status(tenant_id, TenantStatus.suspended, reason, as_json)
 
 
 @app.command("resume")
-def resume(tenant_id: TenantId, as_json: AsJson = False) -> None:
+def resume(tenant_id: TenantId, reason: Reason = None, as_json: AsJson = False) -> None:
     """Let a suspended tenant's keys and users in again."""
-    _set_status(tenant_id, TenantStatus.active, as_json)
+    _set_status(tenant_id, TenantStatus.active, reason, as_json)

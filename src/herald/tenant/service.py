@@ -5,6 +5,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.audit import service as audit
 from herald.kit.errors import NotFound
 from herald.tenant.models import Tenant, TenantStatus
 from herald.tenant.repository import TenantRepository
@@ -25,12 +26,23 @@ async def get_tenant(session: AsyncSession, tenant_id: UUID) -> Tenant:
     return tenant
 
 
-async def set_status(session: AsyncSession, tenant_id: UUID, status: TenantStatus) -> Tenant:
+async def set_status(
+    session: AsyncSession, tenant_id: UUID, status: TenantStatus, reason: str | None = None
+) -> Tenant:
     """Suspend or resume a tenant (an operator's action: a suspended tenant's keys and users
-    are refused on every request; its data is kept)."""
+    are refused on every request and its queued imports do not run; its data is kept). The
+    tenant's audit log keeps the change and its reason."""
     tenant = await get_tenant(session, tenant_id)
-    tenant.status = status
+    previous, tenant.status = tenant.status, status
     await session.flush()
+    await audit.record(
+        session,
+        f"tenant.{'resumed' if status is TenantStatus.active else 'suspended'}",
+        Tenant.__tablename__,
+        tenant_id,
+        changes={"status": {"old": previous.value, "new": status.value}, "reason": reason},
+        tenant_id=tenant_id,
+    )
     return tenant
 
 

@@ -7,11 +7,15 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.audit import service as audit
+from herald.auth.dependencies import AuthContext
 from herald.auth.passwords import hash_password
+from herald.auth.service import ensure_tenant_active
 from herald.auth.signin import TokenPair, issue_tokens
 from herald.auth.tokens import digest
 from herald.kit.errors import Forbidden, NotFound
 from herald.settings import Settings
+from herald.tenant.models import TenantStatus
+from herald.tenant.repository import TenantRepository
 from herald.user.models import Invitation, Membership, User
 from herald.user.repository import InvitationRepository, UserRepository
 from herald.user.service import add_member
@@ -50,6 +54,8 @@ async def accept_invitation(
             "No pending invitation matches this token: it was accepted, withdrawn or has "
             "expired. Ask for a new one."
         )
+    tenant = await TenantRepository(session).get(invitation.tenant_id)
+    ensure_tenant_active(tenant.status if tenant else TenantStatus.suspended)
     repo = UserRepository(session)
     user = await _account_for(repo, invitation, password, name)
     membership: Membership | None = await repo.membership(invitation.tenant_id, user.id)
@@ -61,7 +67,9 @@ async def accept_invitation(
         "invitation.accepted",
         Invitation.__tablename__,
         invitation.id,
-        changes={"user_id": str(user.id), "role": membership.role.value, "joined": joined},
-        tenant_id=invitation.tenant_id,
+        changes={"role": membership.role.value, "joined": joined},
+        actor=AuthContext(
+            tenant_id=invitation.tenant_id, role=membership.role, session=session, user_id=user.id
+        ),
     )
     return await issue_tokens(session, settings, membership)
