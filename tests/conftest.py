@@ -31,7 +31,7 @@ from herald.kit.embedded import (
     to_libpq_url,
 )
 from herald.migrations import upgrade
-from herald.settings import Settings
+from herald.settings import Settings, get_settings
 from herald.tenant.flows import onboard_tenant
 from herald.tenant.schemas import TenantCreate
 from herald.user.models import Role
@@ -90,6 +90,20 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         demo=False,
     )
+
+
+@pytest.fixture
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, settings: Settings
+) -> Iterator[None]:
+    """Point command-line commands run in the test at this run's database and data dir (where
+    the app's keyring is)."""
+    monkeypatch.setenv("HERALD_DATABASE_URL", database_url)
+    monkeypatch.setenv("HERALD_DATA_DIR", str(settings.data_dir))
+    monkeypatch.delenv("HERALD_ENCRYPTION_KEYS", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest_asyncio.fixture(scope="session")

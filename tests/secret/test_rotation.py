@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,24 +22,11 @@ from herald.kit.crypto import (
     read_keyring_file,
 )
 from herald.kit.database import Database
-from herald.settings import Settings, get_settings
+from herald.settings import Settings
 from tests.conftest import TenantFixture
 from tests.secret.test_routes import plaintext, put, raw_value
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, settings: Settings
-) -> Iterator[None]:
-    """Point the command at this run's database and data dir (where the app's keyring is)."""
-    monkeypatch.setenv("HERALD_DATABASE_URL", database_url)
-    monkeypatch.setenv("HERALD_DATA_DIR", str(settings.data_dir))
-    monkeypatch.delenv("HERALD_ENCRYPTION_KEYS", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 async def herald(*args: str) -> tuple[int, dict[str, Any]]:

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from uuid import uuid4
 
 import psycopg
-import pytest
 from typer.testing import CliRunner
 
 from herald.cli import app
 from herald.kit.embedded import to_libpq_url
-from herald.settings import get_settings
 from tests.conftest import TenantFixture
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("HERALD_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _status(database_url: str, tenant: TenantFixture) -> str:

@@ -2,31 +2,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
 from herald.auth.passwords import verify_password
 from herald.cli import app
 from herald.kit.database import Database
-from herald.settings import get_settings
 from herald.user.models import User
 from tests.conftest import TenantFixture
 
 runner = CliRunner()
 PASSWORD = "cli password long"
-
-
-@pytest.fixture
-def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("HERALD_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _json(args: list[str], stdin: str | None = None) -> dict[str, object]:
