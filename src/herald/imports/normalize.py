@@ -21,8 +21,7 @@ from uuid_utils import uuid7
 
 from herald.kit.phone import PhoneError, parse_phone
 
-FIELDS = (
-    "phone",
+PROFILE_FIELDS = (
     "email",
     "first_name",
     "last_name",
@@ -31,10 +30,10 @@ FIELDS = (
     "timezone",
     "language",
     "company",
-    "tags",
-    "sms_status",
-    "whatsapp_status",
 )
+"""Contact columns an import writes as the file gives them (an empty cell keeps the stored
+value); their names are the same in the file mapping, staging and ``contacts``."""
+FIELDS = ("phone", *PROFILE_FIELDS, "tags", "sms_status", "whatsapp_status")
 IGNORE = "ignore"
 CUSTOM_PREFIX = "custom:"
 
@@ -510,14 +509,7 @@ STAGING_COLUMNS = (
     "line",
     "id",
     "phone_e164",
-    "email",
-    "first_name",
-    "last_name",
-    "gender",
-    "birth_date",
-    "timezone",
-    "language",
-    "company",
+    *PROFILE_FIELDS,
     "sms_status",
     "whatsapp_status",
     "tags",

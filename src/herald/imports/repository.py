@@ -23,9 +23,8 @@ from herald.imports.models import (
     ImportStatus,
     IssueKind,
 )
-from herald.imports.normalize import STAGING_COLUMNS
+from herald.imports.normalize import PROFILE_FIELDS, STAGING_COLUMNS
 from herald.kit.pagination import PageParams, keyset
-from herald.tenant.models import Tenant, TenantStatus
 
 STAGING = "import_staging"
 EMAIL_INDEX = "uq_contacts_tenant_id_email"
@@ -245,18 +244,8 @@ def _consent_set(channel: str) -> str:
     )
 
 
-_PROFILE = (
-    "email",
-    "first_name",
-    "last_name",
-    "gender",
-    "birth_date",
-    "timezone",
-    "language",
-    "company",
-)
 _SET_ON_CONFLICT = [
-    *(f"{col} = COALESCE(EXCLUDED.{col}, c.{col})" for col in _PROFILE),
+    *(f"{col} = COALESCE(EXCLUDED.{col}, c.{col})" for col in PROFILE_FIELDS),
     "tags = c.tags || ARRAY(SELECT t FROM unnest(EXCLUDED.tags) AS t WHERE NOT t = ANY(c.tags))",
     "custom_fields = c.custom_fields || EXCLUDED.custom_fields",
     _consent_set("sms"),
@@ -330,13 +319,12 @@ def _merge_sql(*, update_existing: bool, consent: bool, new_only: bool) -> str:
     WITH {_PREV if consent else ""}
     merged AS (
         INSERT INTO contacts AS c (
-            id, tenant_id, phone_e164, email, first_name, last_name, gender, birth_date,
-            timezone, language, company, tags, custom_fields, source,
+            id, tenant_id, phone_e164, {", ".join(PROFILE_FIELDS)}, tags, custom_fields, source,
             sms_status, sms_source, sms_changed_at,
             whatsapp_status, whatsapp_source, whatsapp_changed_at,
             import_batch_id, created_at, updated_at)
-        SELECT s.id, :tenant_id, s.phone_e164, s.email, s.first_name, s.last_name, s.gender,
-            s.birth_date, s.timezone, s.language, s.company, s.tags, s.custom_fields, 'import',
+        SELECT s.id, :tenant_id, s.phone_e164, {", ".join(f"s.{f}" for f in PROFILE_FIELDS)},
+            s.tags, s.custom_fields, 'import',
             {_incoming("sms")}, {_incoming("whatsapp")}, :batch_id, now(), now()
         FROM {STAGING} s ORDER BY s.phone_e164
         {conflict}
@@ -398,16 +386,6 @@ async def exclusive_run(engine: AsyncEngine, batch_id: UUID) -> AsyncIterator[bo
                     text("SELECT pg_advisory_unlock(hashtextextended(:key, 0))"), key
                 )
                 await connection.commit()
-
-
-async def tenant_country(session: AsyncSession, tenant_id: UUID) -> str | None:
-    country: str | None = await session.scalar(select(Tenant.country).where(Tenant.id == tenant_id))
-    return country
-
-
-async def tenant_suspended(session: AsyncSession, tenant_id: UUID) -> bool:
-    status = await session.scalar(select(Tenant.status).where(Tenant.id == tenant_id))
-    return status is not TenantStatus.active
 
 
 async def start(session: AsyncSession, batch_id: UUID) -> None:

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.contact.service import tenant_region
 from herald.imports import repository
 from herald.imports.models import ImportBatch, ImportStatus
 from herald.imports.pipeline import Importer, Job, Progress, Totals, open_file
@@ -21,6 +22,8 @@ from herald.imports.reading import UnreadableFile, estimate_rows
 from herald.imports.schemas import ImportBatchRead, ImportCounts, ImportOptions
 from herald.kit.database import Database
 from herald.kit.errors import Conflict, NotFound, Unprocessable
+from herald.tenant.models import TenantStatus
+from herald.tenant.service import get_tenant
 
 INLINE_MAX_BYTES = 256 * 1024
 """Files up to this size are imported within the request; larger ones by a worker."""
@@ -45,10 +48,6 @@ def workers_for(size: int) -> int:
     """Processes that normalize a file of ``size`` bytes. Two already outpace the merge into
     PostgreSQL (the slow step); more would only take its cores."""
     return min(2, os.cpu_count() or 1) if size >= POOL_MIN_BYTES else 1
-
-
-async def _region(session: AsyncSession, tenant_id: UUID, options: ImportOptions) -> str | None:
-    return options.default_country or await repository.tenant_country(session, tenant_id)
 
 
 def _probe(file: BinaryIO, options: ImportOptions, region: str | None) -> None:
@@ -115,7 +114,7 @@ async def submit(
     """Accept a file from the API. Small files are imported in the caller's transaction;
     larger ones are stored with the batch and queued for a worker in that same transaction."""
     sha256, size = digest(file)
-    region = await _region(session, tenant_id, options)
+    region = await tenant_region(session, tenant_id, options.default_country)
     _probe(file, options, region)
     earlier = await _earlier(session, tenant_id, sha256, force=force)
     if earlier is not None and earlier.status is not ImportStatus.failed:
@@ -202,10 +201,11 @@ async def _run_exclusively(
 ) -> Totals | None:
     tenant_id = batch.tenant_id
     async with db.tenant_session(tenant_id) as session:
-        if await repository.tenant_suspended(session, tenant_id):
+        tenant = await get_tenant(session, tenant_id)
+        if tenant.status is not TenantStatus.active:
             await repository.fail(session, batch.id, SUSPENDED)
             return None
-        region = await _region(session, tenant_id, ImportOptions.model_validate(batch.options))
+        region = ImportOptions.model_validate(batch.options).default_country or tenant.country
         await repository.start(session, batch.id)
     job = _job(batch, region)
     try:
@@ -261,7 +261,7 @@ async def import_local(
     continues an unfinished batch of it (after a crash) instead of starting over."""
     sha256, size = digest(file)
     async with db.tenant_session(tenant_id) as session:
-        region = await _region(session, tenant_id, options)
+        region = await tenant_region(session, tenant_id, options.default_country)
         _probe(file, options, region)
         batch = await _earlier(session, tenant_id, sha256, force=force)
         if batch is None:

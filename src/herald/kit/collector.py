@@ -26,14 +26,11 @@ _users = 0
 _saved: tuple[int, int, int] | None = None
 
 
-def _tune() -> None:
+def tune_process_for_bulk_work() -> None:
+    """The bulk setting, for good: for a process that does nothing but bulk work (an import's
+    normalizer)."""
     gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, OLDER_THRESHOLD, OLDER_THRESHOLD)
-
-
-def tune_process_for_bulk_work() -> None:
-    """For a process that does nothing but bulk work (an import's normalizer)."""
-    _tune()
 
 
 @contextmanager
@@ -43,7 +40,7 @@ def bulk_work() -> Iterator[None]:
     global _users, _saved
     if _users == 0:
         _saved = gc.get_threshold()
-        _tune()
+        tune_process_for_bulk_work()
     _users += 1
     try:
         yield

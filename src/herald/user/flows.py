@@ -14,8 +14,7 @@ from herald.auth.signin import TokenPair, issue_tokens
 from herald.auth.tokens import digest
 from herald.kit.errors import Forbidden, NotFound
 from herald.settings import Settings
-from herald.tenant.models import TenantStatus
-from herald.tenant.repository import TenantRepository
+from herald.tenant.service import get_tenant
 from herald.user.models import Invitation, Membership, User
 from herald.user.repository import InvitationRepository, UserRepository
 from herald.user.service import add_member
@@ -54,8 +53,7 @@ async def accept_invitation(
             "No pending invitation matches this token: it was accepted, withdrawn or has "
             "expired. Ask for a new one."
         )
-    tenant = await TenantRepository(session).get(invitation.tenant_id)
-    ensure_tenant_active(tenant.status if tenant else TenantStatus.suspended)
+    ensure_tenant_active((await get_tenant(session, invitation.tenant_id)).status)
     repo = UserRepository(session)
     user = await _account_for(repo, invitation, password, name)
     membership: Membership | None = await repo.membership(invitation.tenant_id, user.id)
