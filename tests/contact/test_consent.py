@@ -15,7 +15,7 @@ from herald.contact.consent import (
     is_allowed,
     would_downgrade_sql,
 )
-from herald.contact.models import Channel, ConsentStatus
+from herald.contact.models import ChannelKind, ConsentStatus
 from herald.kit.database import Database
 from tests.conftest import TenantFixture
 from tests.contact.helpers import create_contact
@@ -29,7 +29,7 @@ class TestRule:
         assert not is_allowed(S.opted_out, new, resubscribe=False)
         assert is_allowed(S.opted_out, new, resubscribe=True)
         with pytest.raises(ConsentLocked) as caught:
-            check_transition(Channel.whatsapp, S.opted_out, new)
+            check_transition(ChannelKind.whatsapp, S.opted_out, new)
         assert '"resubscribe": true' in caught.value.detail
         assert "whatsapp" in caught.value.detail
 

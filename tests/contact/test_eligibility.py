@@ -11,7 +11,7 @@ from sqlalchemy import select
 from herald.contact.dnc_hash import phone_hash
 from herald.contact.eligibility import Purpose, eligible, eligible_ids
 from herald.contact.models import (
-    Channel,
+    ChannelKind,
     ConsentStatus,
     Contact,
     DncReason,
@@ -75,7 +75,7 @@ async def seed(db: Database, shop: TenantFixture) -> dict[str, UUID]:
 
 
 async def audience(
-    db: Database, shop: TenantFixture, channel: Channel, purpose: Purpose
+    db: Database, shop: TenantFixture, channel: ChannelKind, purpose: Purpose
 ) -> set[UUID]:
     async with db.tenant_session(shop.id) as session:
         return set((await session.scalars(eligible_ids(shop.id, channel, purpose))).all())
@@ -89,18 +89,18 @@ async def test_eligibility(db: Database, make_tenant: MakeTenant) -> None:
     def names(found: set[UUID]) -> set[str]:
         return {named[i] for i in found}
 
-    assert names(await audience(db, shop, Channel.sms, Purpose.transactional)) == {
+    assert names(await audience(db, shop, ChannelKind.sms, Purpose.transactional)) == {
         "fine",
         "whatsapp_out",
         "sent_2_days_ago",
         "sent_20_days_ago",
     }
-    assert names(await audience(db, shop, Channel.sms, Purpose.marketing)) == {
+    assert names(await audience(db, shop, ChannelKind.sms, Purpose.marketing)) == {
         "fine",
         "whatsapp_out",
         "sent_20_days_ago",
     }
-    assert names(await audience(db, shop, Channel.whatsapp, Purpose.marketing)) == {
+    assert names(await audience(db, shop, ChannelKind.whatsapp, Purpose.marketing)) == {
         "fine",
         "sms_out",
     }
@@ -112,7 +112,9 @@ async def test_other_tenants_rows_never_match(db: Database, make_tenant: MakeTen
     async with db.system_session() as session:
         found = (
             await session.scalars(
-                select(Contact.id).where(*eligible(other.id, Channel.sms, Purpose.transactional))
+                select(Contact.id).where(
+                    *eligible(other.id, ChannelKind.sms, Purpose.transactional)
+                )
             )
         ).all()
     assert found == []

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from herald.audit.models import AuditEntry
 from herald.contact.eligibility import Purpose, eligible
-from herald.contact.models import Channel, Contact
+from herald.contact.models import ChannelKind, Contact
 from herald.kit.database import Database
 from herald.user.models import Role
 from tests.conftest import TenantFixture
@@ -94,7 +94,7 @@ async def test_erased_number_stays_blocked(
             (
                 await session.scalars(
                     select(Contact.id).where(
-                        *eligible(tenant.id, Channel.sms, Purpose.transactional)
+                        *eligible(tenant.id, ChannelKind.sms, Purpose.transactional)
                     )
                 )
             ).all()

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import case, func
 
-from herald.contact.models import Channel, ConsentStatus
+from herald.contact.models import ChannelKind, ConsentStatus
 from herald.kit.errors import Conflict
 
 RESUBSCRIBE_HINT = (
@@ -47,7 +47,7 @@ def is_allowed(current: ConsentStatus | None, new: ConsentStatus, *, resubscribe
 
 
 def check_transition(
-    channel: Channel,
+    channel: ChannelKind,
     current: ConsentStatus | None,
     new: ConsentStatus,
     *,

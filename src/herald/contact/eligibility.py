@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 
 from herald.contact.dnc_hash import phone_hash_sql
 from herald.contact.models import (
-    Channel,
+    ChannelKind,
     ConsentStatus,
     Contact,
     DoNotContact,
@@ -30,8 +30,8 @@ class Purpose(StrEnum):
     transactional = "transactional"
 
 
-def status_column(channel: Channel) -> ColumnElement[ConsentStatus]:
-    column = Contact.sms_status if channel is Channel.sms else Contact.whatsapp_status
+def status_column(channel: ChannelKind) -> ColumnElement[ConsentStatus]:
+    column = Contact.sms_status if channel is ChannelKind.sms else Contact.whatsapp_status
     return column.expression
 
 
@@ -43,7 +43,7 @@ def on_dnc_list() -> ColumnElement[bool]:
     )
 
 
-def recently_messaged(channel: Channel) -> ColumnElement[bool]:
+def recently_messaged(channel: ChannelKind) -> ColumnElement[bool]:
     """True when an active, unexpired suppression rule's window covers ``last_sent_at``."""
     return exists().where(
         SuppressionRule.tenant_id == Contact.tenant_id,
@@ -55,7 +55,7 @@ def recently_messaged(channel: Channel) -> ColumnElement[bool]:
     )
 
 
-def eligible(tenant_id: UUID, channel: Channel, purpose: Purpose) -> list[ColumnElement[bool]]:
+def eligible(tenant_id: UUID, channel: ChannelKind, purpose: Purpose) -> list[ColumnElement[bool]]:
     """The conditions to add to a ``select(Contact)`` (or any query over ``contacts``)."""
     conditions: list[ColumnElement[bool]] = [
         Contact.tenant_id == tenant_id,
@@ -70,6 +70,6 @@ def eligible(tenant_id: UUID, channel: Channel, purpose: Purpose) -> list[Column
     return conditions
 
 
-def eligible_ids(tenant_id: UUID, channel: Channel, purpose: Purpose) -> Select[UUID]:
+def eligible_ids(tenant_id: UUID, channel: ChannelKind, purpose: Purpose) -> Select[UUID]:
     """``SELECT contacts.id`` of the eligible contacts (for ``IN`` or ``INSERT … SELECT``)."""
     return select(Contact.id).where(*eligible(tenant_id, channel, purpose))

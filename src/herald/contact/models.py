@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from herald.kit.models import Base, IdMixin, TenantScopedMixin, TimestampMixin, str_enum, utcnow
 
 
-class Channel(StrEnum):
+class ChannelKind(StrEnum):
     sms = "sms"
     whatsapp = "whatsapp"
 
@@ -141,7 +141,7 @@ class ConsentEvent(IdMixin, TenantScopedMixin, Base):
     )
 
     contact_id: Mapped[UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
-    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    channel: Mapped[ChannelKind] = mapped_column(str_enum(ChannelKind))
     status: Mapped[ConsentStatus] = mapped_column(str_enum(ConsentStatus))
     previous_status: Mapped[ConsentStatus | None] = mapped_column(str_enum(ConsentStatus))
     method: Mapped[ConsentMethod] = mapped_column(str_enum(ConsentMethod))
@@ -181,7 +181,7 @@ class SuppressionRule(IdMixin, TenantScopedMixin, TimestampMixin, Base):
 
     name: Mapped[str] = mapped_column(String(200))
     window_days: Mapped[int] = mapped_column(default=90, server_default="90")
-    channel: Mapped[Channel | None] = mapped_column(str_enum(Channel))
+    channel: Mapped[ChannelKind | None] = mapped_column(str_enum(ChannelKind))
     """NULL: every channel."""
     is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
     expires_at: Mapped[datetime | None]

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from herald.contact.models import Channel, ConsentMethod, ConsentStatus, DncReason, Gender
+from herald.contact.models import ChannelKind, ConsentMethod, ConsentStatus, DncReason, Gender
 from herald.tenant.schemas import check_timezone
 
 FIELD_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -187,7 +187,7 @@ class BulkTagsResult(BaseModel):
 
 
 class ConsentChange(BaseModel):
-    channel: Channel
+    channel: ChannelKind
     status: ConsentStatus
     method: ConsentMethod = ConsentMethod.api
     source: str | None = Field(default=None, max_length=200)
@@ -213,7 +213,7 @@ class ConsentEventRead(BaseModel):
 
     id: UUID
     contact_id: UUID
-    channel: Channel
+    channel: ChannelKind
     status: ConsentStatus
     previous_status: ConsentStatus | None
     method: ConsentMethod
@@ -283,7 +283,7 @@ class DncBulkRemoveResult(BaseModel):
 class SuppressionRuleCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     window_days: int = Field(default=90, ge=1, le=3650)
-    channel: Channel | None = Field(default=None, description="Empty: every channel.")
+    channel: ChannelKind | None = Field(default=None, description="Empty: every channel.")
     is_active: bool = True
     expires_at: datetime | None = None
 
@@ -291,7 +291,7 @@ class SuppressionRuleCreate(BaseModel):
 class SuppressionRuleUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     window_days: int | None = Field(default=None, ge=1, le=3650)
-    channel: Channel | None = None
+    channel: ChannelKind | None = None
     is_active: bool | None = None
     expires_at: datetime | None = None
 
@@ -302,7 +302,7 @@ class SuppressionRuleRead(BaseModel):
     id: UUID
     name: str
     window_days: int
-    channel: Channel | None
+    channel: ChannelKind | None
     is_active: bool
     expires_at: datetime | None
     created_at: datetime

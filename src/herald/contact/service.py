@@ -17,7 +17,7 @@ from herald.audit import service as audit
 from herald.contact.consent import RESUBSCRIBE_HINT, check_transition
 from herald.contact.dnc_hash import phone_hash
 from herald.contact.models import (
-    Channel,
+    ChannelKind,
     ConsentEvent,
     ConsentMethod,
     ConsentStatus,
@@ -104,8 +104,8 @@ def parse_or_422(raw: str, region: str, field: str = "phone") -> str:
         ) from exc
 
 
-def status_of(contact: Contact, channel: Channel) -> ConsentStatus:
-    return contact.sms_status if channel is Channel.sms else contact.whatsapp_status
+def status_of(contact: Contact, channel: ChannelKind) -> ConsentStatus:
+    return contact.sms_status if channel is ChannelKind.sms else contact.whatsapp_status
 
 
 def apply_consent(
@@ -150,7 +150,7 @@ def consent_changes(fields: dict[str, Any]) -> list[ConsentChange]:
             source=fields.get("consent_source"),
             wording=fields.get("consent_wording"),
         )
-        for channel in Channel
+        for channel in ChannelKind
         if fields.get(f"{channel.value}_status") is not None
     ]
 
@@ -304,7 +304,7 @@ async def delete_contact(
     contact = await repo.get_for_update(tenant_id, contact_id)
     if contact is None:
         raise NotFound(f"No contact {contact_id}.")
-    opted_out = any(status_of(contact, c) is ConsentStatus.opted_out for c in Channel)
+    opted_out = any(status_of(contact, c) is ConsentStatus.opted_out for c in ChannelKind)
     if opted_out and contact.phone_e164 is not None:
         await DncRepository(session).add_many(
             tenant_id,
@@ -324,7 +324,7 @@ def erased_values() -> dict[str, Any]:
     """The columns an erasure overwrites, and with what."""
     values: dict[str, Any] = dict.fromkeys(Contact.__personal_data__)
     values.update(tags=[], custom_fields={}, blocked=True, blocked_reason=ERASED_REASON)
-    for channel in Channel:
+    for channel in ChannelKind:
         values[f"{channel.value}_status"] = ConsentStatus.opted_out
         values[f"{channel.value}_source"] = ConsentMethod.erasure.value
         values[f"{channel.value}_changed_at"] = utcnow()
@@ -343,10 +343,10 @@ async def erase_contact(session: AsyncSession, tenant_id: UUID, contact_id: UUID
         hashed = phone_hash(tenant_id, contact.phone_e164)
         await DncRepository(session).mark_erased(tenant_id, hashed, who.actor)
     await ConsentRepository(session).delete_for(tenant_id, contact.id)
-    previous = {channel: status_of(contact, channel) for channel in Channel}
+    previous = {channel: status_of(contact, channel) for channel in ChannelKind}
     session.expunge(contact)
     await ContactRepository(session).erase(tenant_id, contact_id, erased_values())
-    for channel in Channel:
+    for channel in ChannelKind:
         ConsentRepository(session).add(
             ConsentEvent(
                 tenant_id=tenant_id,

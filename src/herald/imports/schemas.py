@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from herald.contact.models import Channel, ConsentStatus
+from herald.contact.models import ChannelKind, ConsentStatus
 from herald.imports.models import ImportStatus
 
 
@@ -21,7 +21,7 @@ class ImportOptions(BaseModel):
     )
     default_country: Annotated[str, Field(min_length=2, max_length=2)] | None = None
     tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
-    consent_channel: Channel | None = None
+    consent_channel: ChannelKind | None = None
     consent_status: ConsentStatus | None = None
     consent_source: Annotated[str, Field(max_length=200)] | None = None
     update_existing: bool = True

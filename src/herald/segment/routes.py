@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from herald.auth.dependencies import Manager, Viewer
-from herald.contact.models import Channel
+from herald.contact.models import ChannelKind
 from herald.kit.pagination import Page, PageParams, build_page, page_params
 from herald.segment import service
 from herald.segment.schemas import (
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/segments", tags=["segments"])
 
 Sample = Annotated[int, Query(ge=0, le=MAX_SAMPLE, description="Contacts to show.")]
 ChannelQuery = Annotated[
-    Channel | None, Query(description="Also count who a campaign could reach there.")
+    ChannelKind | None, Query(description="Also count who a campaign could reach there.")
 ]
 
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from herald.contact.models import Channel, ConsentStatus, Gender
+from herald.contact.models import ChannelKind, ConsentStatus, Gender
 
 MAX_SAMPLE = 100
 
@@ -57,7 +57,7 @@ class SegmentUpdate(BaseModel):
 class PreviewRequest(BaseModel):
     rules: dict[str, Any] = Field(description=RULES_DESCRIPTION)
     sample: int = Field(default=20, ge=0, le=MAX_SAMPLE)
-    channel: Channel | None = None
+    channel: ChannelKind | None = None
 
 
 class SegmentContact(BaseModel):

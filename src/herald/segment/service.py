@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.contact.eligibility import Purpose, eligible
-from herald.contact.models import Channel, Contact
+from herald.contact.models import ChannelKind, Contact
 from herald.kit.errors import Conflict, NotFound, Unprocessable
 from herald.kit.pagination import PageParams
 from herald.segment.compiler import CompileContext, compile_node, parse_rules
@@ -139,7 +139,7 @@ async def preview_rules(
     tenant_id: UUID,
     rules: Any,
     sample: int,
-    channel: Channel | None = None,
+    channel: ChannelKind | None = None,
 ) -> Preview:
     """The count and a sample of who ``rules`` match now; with a channel, also how many of
     them a marketing campaign could reach there (consent, do-not-contact, suppression)."""
@@ -162,7 +162,7 @@ async def preview_segment(
     tenant_id: UUID,
     segment_id: UUID,
     sample: int,
-    channel: Channel | None = None,
+    channel: ChannelKind | None = None,
 ) -> Preview:
     segment = await get_segment(session, tenant_id, segment_id)
     return await preview_rules(session, tenant_id, segment.rules, sample, channel)
