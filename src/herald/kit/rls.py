@@ -1,43 +1,10 @@
-"""Row-level security: the second wall behind the application's own tenant filter.
+"""Row-level security names shared by the database layer and the migrations.
 
 The application connects as the database owner, and every tenant-scoped transaction switches to
 the unprivileged ``herald_app`` role and sets ``herald.tenant_id`` for that transaction only
-(see ``herald.kit.database.scope_to_tenant``). Policies compare each row's ``tenant_id`` with it.
+(see ``herald.kit.database.scope_to_tenant``). Policies compare each row's ``tenant_id`` with it;
+the migrations create them with ``herald.migrations.rls``.
 """
-
-from __future__ import annotations
-
-from alembic import op
 
 APP_ROLE = "herald_app"
 TENANT_SETTING = "herald.tenant_id"
-
-
-def create_app_role() -> None:
-    op.execute(
-        f"""
-        DO $$ BEGIN
-          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-            CREATE ROLE {APP_ROLE} NOLOGIN NOBYPASSRLS;
-          END IF;
-        END $$;
-        """  # noqa: S608 - constant identifiers, no user input
-    )
-    op.execute(f"GRANT {APP_ROLE} TO CURRENT_USER")
-    op.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
-
-
-def enable_tenant_rls(table: str) -> None:
-    """Grant the app role DML on ``table`` and confine it to the current tenant's rows."""
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}")
-    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-    op.execute(
-        f"CREATE POLICY tenant_isolation ON {table} TO {APP_ROLE} "
-        f"USING (tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid) "
-        f"WITH CHECK (tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid)"
-    )
-
-
-def grant_app_role(table: str, privileges: str = "SELECT, INSERT, UPDATE, DELETE") -> None:
-    """Grant the app role access to a table that is not tenant-scoped (users, tenants…)."""
-    op.execute(f"GRANT {privileges} ON {table} TO {APP_ROLE}")

@@ -12,7 +12,7 @@ from alembic import op
 from procrastinate.schema import SchemaManager
 from sqlalchemy.dialects import postgresql
 
-from herald.kit.rls import APP_ROLE, create_app_role, enable_tenant_rls, grant_app_role
+from herald.migrations.rls import APP_ROLE, create_app_role, enable_tenant_rls, grant_app_role
 
 revision = "0001"
 down_revision = None

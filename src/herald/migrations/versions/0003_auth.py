@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-from herald.kit.rls import enable_tenant_rls
+from herald.migrations.rls import enable_tenant_rls
 
 revision = "0003"
 down_revision = "0001"

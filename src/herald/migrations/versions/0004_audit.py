@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from herald.kit.rls import APP_ROLE, enable_tenant_rls
+from herald.migrations.rls import APP_ROLE, enable_tenant_rls
 
 revision = "0004"
 down_revision = "0001"

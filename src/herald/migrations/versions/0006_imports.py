@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from herald.kit.rls import enable_tenant_rls
+from herald.migrations.rls import enable_tenant_rls
 
 revision = "0006"
 down_revision = "0002"
