@@ -53,3 +53,34 @@ class TestUpdateTenant:
         assert response.status_code == 422
         assert "timezone" in response.json()["detail"]
         assert "IANA" in response.json()["detail"]
+
+
+class TestTenantSettings:
+    async def test_defaults_are_read(
+        self, client: httpx.AsyncClient, tenant: TenantFixture
+    ) -> None:
+        settings = (await client.get("/v1/tenant", headers=tenant.headers)).json()["settings"]
+        assert settings["smart_encoding"] is False
+        assert settings["opt_out_footer"] == {"en": "Reply STOP to opt out"}
+
+    async def test_patch_merges_the_keys_sent(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
+    ) -> None:
+        first = {"settings": {"smart_encoding": True}}
+        await client.patch("/v1/tenant", json=first, headers=tenant.headers)
+        second = {"settings": {"opt_out_footer": {"en": "Text STOP to quit", "fr": "STOP au 36"}}}
+        response = await client.patch("/v1/tenant", json=second, headers=tenant.headers)
+        assert response.status_code == 200
+        settings = response.json()["settings"]
+        assert settings["smart_encoding"] is True
+        assert settings["opt_out_footer"]["fr"] == "STOP au 36"
+        other = (await client.get("/v1/tenant", headers=other_tenant.headers)).json()
+        assert other["settings"]["smart_encoding"] is False
+
+    async def test_unknown_setting_is_refused(
+        self, client: httpx.AsyncClient, tenant: TenantFixture
+    ) -> None:
+        body = {"settings": {"smart_encodin": True}}
+        response = await client.patch("/v1/tenant", json=body, headers=tenant.headers)
+        assert response.status_code == 422
+        assert "smart_encodin" in str(response.json())

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 from zoneinfo import available_timezones
 
@@ -18,6 +17,63 @@ def check_timezone(value: str | None) -> str | None:
     return value
 
 
+class TenantSettings(BaseModel):
+    """The tenant's messaging preferences, stored in ``tenants.settings``.
+
+    Every field has a default, so a tenant created before a field existed reads sensibly.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    business_name: str | None = Field(
+        default=None, max_length=200, description="Shown in messages; empty: the tenant's name."
+    )
+    default_language: str = Field(
+        default="en", pattern="^[a-z]{2}(-[A-Z]{2})?$", description="ISO 639-1, e.g. 'en'."
+    )
+    smart_encoding: bool = Field(
+        default=False,
+        description="Replace curly quotes, dashes and odd spaces by GSM look-alikes before "
+        "counting and sending SMS, so fewer messages fall back to UCS-2.",
+    )
+    append_opt_out_footer: bool = Field(
+        default=True,
+        description="Append the opt-out footer to a marketing SMS that lacks opt-out wording.",
+    )
+    opt_out_footer: dict[str, str] = Field(
+        default_factory=lambda: {"en": "Reply STOP to opt out"},
+        description="The footer per language code; the default language's is the fallback.",
+    )
+    short_link_domain: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
+        description="A host name of the tenant's that points at Herald, for short links.",
+    )
+    discount_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The store's discount URL with {code} and {path}, e.g. "
+        "'https://shop.example/discount/{code}?redirect={path}'; wraps links that carry a code.",
+    )
+
+
+class TenantSettingsPatch(BaseModel):
+    """A partial change of the settings: the keys sent replace those stored, the rest stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    business_name: str | None = Field(default=None, max_length=200)
+    default_language: str | None = Field(default=None, pattern="^[a-z]{2}(-[A-Z]{2})?$")
+    smart_encoding: bool | None = None
+    append_opt_out_footer: bool | None = None
+    opt_out_footer: dict[str, str] | None = None
+    short_link_domain: str | None = Field(
+        default=None, max_length=253, pattern=r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
+    )
+    discount_url: str | None = Field(default=None, max_length=2000)
+
+
 class TenantRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -29,7 +85,7 @@ class TenantRead(BaseModel):
     timezone: str
     plan: str
     is_paused: bool
-    settings: dict[str, Any]
+    settings: TenantSettings
     created_at: datetime
     updated_at: datetime
 
@@ -49,6 +105,6 @@ class TenantUpdate(BaseModel):
     currency: str | None = Field(default=None, pattern="^[A-Z]{3}$")
     timezone: str | None = None
     is_paused: bool | None = None
-    settings: dict[str, Any] | None = None
+    settings: TenantSettingsPatch | None = None
 
     _tz = field_validator("timezone")(check_timezone)

@@ -9,7 +9,7 @@ from herald.audit import service as audit
 from herald.kit.errors import NotFound
 from herald.tenant.models import Tenant, TenantStatus
 from herald.tenant.repository import TenantRepository
-from herald.tenant.schemas import TenantCreate, TenantUpdate
+from herald.tenant.schemas import TenantCreate, TenantSettings, TenantUpdate
 
 
 async def create_tenant(session: AsyncSession, data: TenantCreate) -> Tenant:
@@ -52,9 +52,18 @@ async def update_tenant(
     """Apply the fields that were sent; return the tenant and what changed (for the audit log)."""
     tenant = await get_tenant(session, tenant_id)
     changes: dict[str, Any] = {}
-    for field, value in data.model_dump(exclude_unset=True).items():
+    sent = data.model_dump(exclude_unset=True)
+    if data.settings is not None:
+        patch = data.settings.model_dump(exclude_unset=True)
+        sent["settings"] = TenantSettings.model_validate({**tenant.settings, **patch}).model_dump()
+    for field, value in sent.items():
         if value is not None and getattr(tenant, field) != value:
             changes[field] = value
             setattr(tenant, field, value)
     await session.flush()
     return tenant, changes
+
+
+def settings_of(tenant: Tenant) -> TenantSettings:
+    """The tenant's messaging preferences, with defaults for what was never set."""
+    return TenantSettings.model_validate(tenant.settings)
