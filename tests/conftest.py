@@ -22,6 +22,7 @@ from psycopg import sql
 
 from herald.app import create_app
 from herald.auth.service import issue_api_key
+from herald.kit.context import Role
 from herald.kit.database import Database, normalize_url
 from herald.kit.embedded import (
     ensure_database,
@@ -34,7 +35,6 @@ from herald.migrations import upgrade
 from herald.settings import Settings, get_settings
 from herald.tenant.flows import onboard_tenant
 from herald.tenant.schemas import TenantCreate
-from herald.user.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = ROOT / ".herald-test"

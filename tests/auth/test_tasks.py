@@ -9,10 +9,11 @@ from sqlalchemy import select
 from herald.auth import tasks
 from herald.auth.models import MagicLinkToken, RefreshToken
 from herald.auth.repository import purge_expired
+from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.ratelimit import RateLimitHit
 from herald.settings import get_settings
-from herald.user.models import Invitation, Role
+from herald.user.models import Invitation
 from herald.worker import build_task_app
 from tests.auth.support import MakeUser
 from tests.conftest import TenantFixture

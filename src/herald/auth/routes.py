@@ -169,5 +169,12 @@ async def change_password(
             session, auth.user_id, data.current_password, data.new_password
         )
         # In the tenant the person signed in to (a password is theirs across tenants).
-        await audit.record(session, "user.password_changed", "users", auth.user_id, actor=auth)
+        await audit.record(
+            session,
+            "user.password_changed",
+            "users",
+            auth.user_id,
+            tenant_id=auth.tenant_id,
+            actor=auth.actor,
+        )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from herald.auth.passwords import MIN_LENGTH
-from herald.user.models import Role
+from herald.kit.context import Role
 
 
 class ApiKeyRead(BaseModel):

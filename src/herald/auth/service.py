@@ -9,11 +9,11 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.auth.models import ApiKey
-from herald.auth.repository import ApiKeyRepository
+from herald.auth.repository import ApiKeyRepository, KeyCredential
 from herald.auth.tokens import digest, random_token, same_digest
+from herald.kit.context import Role
 from herald.kit.errors import Forbidden, NotFound, Unauthorized
 from herald.tenant.models import TenantStatus
-from herald.user.models import Role
 
 KEY_PREFIX = "hk_"
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -62,23 +62,22 @@ async def issue_api_key(
     return IssuedKey(key=key, secret=secret)
 
 
-async def authenticate_api_key(session: AsyncSession, raw: str) -> ApiKey:
-    """The live key matching ``raw``; 401 when unknown, revoked or expired."""
+async def authenticate_api_key(session: AsyncSession, raw: str) -> KeyCredential:
+    """The live key matching ``raw``, with the transaction scoped to its tenant; 401 when
+    unknown, revoked or expired, 403 when its tenant is suspended."""
     prefix, whole = _split(raw)
     repo = ApiKeyRepository(session)
-    found = await repo.by_prefix(prefix)
-    if found is None or not same_digest(whole, found[0].key_hash):
+    key = await repo.credential(prefix)
+    if key is None or not same_digest(whole, key.key_hash):
         raise Unauthorized("The API key is not valid.")
-    key, tenant_status = found
     now = datetime.now(UTC)
     if key.revoked_at is not None:
         raise Unauthorized("The API key was revoked; create a new one.")
     if key.expires_at is not None and key.expires_at <= now:
         raise Unauthorized("The API key has expired; create a new one.")
-    ensure_tenant_active(tenant_status)
+    ensure_tenant_active(key.tenant_status)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
         await repo.touch(key.id, now)
-        key.last_used_at = now
     return key
 
 

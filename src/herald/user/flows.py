@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.audit import service as audit
-from herald.auth.dependencies import AuthContext
 from herald.auth.passwords import hash_password
 from herald.auth.service import ensure_tenant_active
 from herald.auth.signin import TokenPair, issue_tokens
 from herald.auth.tokens import digest
+from herald.kit.context import Actor
 from herald.kit.errors import Forbidden, NotFound
 from herald.settings import Settings
 from herald.tenant.service import get_tenant
@@ -66,8 +66,7 @@ async def accept_invitation(
         Invitation.__tablename__,
         invitation.id,
         changes={"role": membership.role.value, "joined": joined},
-        actor=AuthContext(
-            tenant_id=invitation.tenant_id, role=membership.role, session=session, user_id=user.id
-        ),
+        tenant_id=invitation.tenant_id,
+        actor=Actor(user_id=user.id),
     )
     return await issue_tokens(session, settings, membership)

@@ -7,9 +7,11 @@ from uuid import UUID
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.kit.context import Role
+from herald.kit.database import scope_columns
 from herald.kit.pagination import PageParams, keyset
 from herald.tenant.models import Tenant, TenantStatus
-from herald.user.models import Invitation, Membership, Role, User
+from herald.user.models import Invitation, Membership, User
 
 
 class UserRepository:
@@ -33,13 +35,15 @@ class UserRepository:
         )
 
     async def active_membership(
-        self, tenant_id: UUID, user_id: UUID
+        self, tenant_id: UUID, user_id: UUID, *, scope: bool = False
     ) -> tuple[Membership, TenantStatus] | None:
         """The membership, if the user is still a member and the account is enabled, with the
-        tenant's status (in the same query: it is asked on every request)."""
+        tenant's status (in the same query: it is asked on every request). With ``scope`` the
+        same statement scopes the transaction to the tenant (see ``scope_columns``)."""
+        scoping = scope_columns(tenant_id) if scope else ()
         row = (
             await self.session.execute(
-                select(Membership, Tenant.status)
+                select(Membership, Tenant.status, *scoping)
                 .join(User, User.id == Membership.user_id)
                 .join(Tenant, Tenant.id == Membership.tenant_id)
                 .where(

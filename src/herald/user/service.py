@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.auth.passwords import hash_password
 from herald.auth.repository import ApiKeyRepository
 from herald.auth.tokens import digest, random_token
+from herald.kit.context import Role
 from herald.kit.errors import Conflict, Forbidden, NotFound
 from herald.kit.mailer import Mail
 from herald.settings import Settings
 from herald.tenant.service import get_tenant
-from herald.user.models import Invitation, Membership, Role, User
+from herald.user.models import Invitation, Membership, User
 from herald.user.repository import InvitationRepository, UserRepository
 
 INVITATION_LIFETIME = timedelta(days=7)
