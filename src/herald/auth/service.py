@@ -12,6 +12,7 @@ from herald.auth.models import ApiKey
 from herald.auth.repository import ApiKeyRepository, KeyCredential
 from herald.kit.context import Role
 from herald.kit.errors import Forbidden, NotFound, Unauthorized
+from herald.kit.pagination import PageParams, Slice
 from herald.kit.tokens import digest, random_token, same_digest
 from herald.tenant.models import TenantStatus
 
@@ -109,3 +110,9 @@ async def revoke_keys_above(
     for key in await ApiKeyRepository(session).live_keys_created_by(tenant_id, user_id):
         if role is None or not role.at_least(key.role):
             key.revoked_at = now
+
+
+async def list_api_keys(
+    session: AsyncSession, tenant_id: UUID, params: PageParams
+) -> Slice[ApiKey]:
+    return await ApiKeyRepository(session).list(tenant_id, params)

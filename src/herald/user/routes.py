@@ -10,7 +10,7 @@ from herald.auth import flows
 from herald.auth.dependencies import Admin, AppMailer, AppSettings, Db, SignedIn, Viewer
 from herald.auth.pages import token_page
 from herald.auth.schemas import TokenPairRead
-from herald.kit.pagination import Page, PageParams, build_page, page_params
+from herald.kit.pagination import Page, PageParams, build_page, page_of, page_params
 from herald.user import service
 from herald.user.models import Membership, User
 from herald.user.schemas import (
@@ -87,9 +87,8 @@ async def create_invitation(
 
 @invitations.get("", response_model=Page[InvitationRead], summary="List pending invitations")
 async def list_invitations(auth: Admin, params: Params) -> Page[InvitationRead]:
-    rows = await service.pending_invitations(auth.session, auth.tenant_id, params)
-    page, cursor = build_page(rows, params, "id")
-    return Page(items=[InvitationRead.model_validate(i) for i in page], next_cursor=cursor)
+    found = await service.pending_invitations(auth.session, auth.tenant_id, params)
+    return page_of(found, InvitationRead)
 
 
 @invitations.delete(

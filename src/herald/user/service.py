@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.kit.context import Role
 from herald.kit.errors import Conflict, Forbidden, NotFound
 from herald.kit.mailer import Mail
-from herald.kit.pagination import PageParams
+from herald.kit.pagination import PageParams, Slice
 from herald.kit.passwords import hash_password
 from herald.kit.tokens import digest, random_token
 from herald.settings import Settings
@@ -183,8 +183,8 @@ async def get_member_user(session: AsyncSession, tenant_id: UUID, user_id: UUID)
 
 async def pending_invitations(
     session: AsyncSession, tenant_id: UUID, params: PageParams
-) -> list[Invitation]:
-    return list(await InvitationRepository(session).pending(tenant_id, params))
+) -> Slice[Invitation]:
+    return await InvitationRepository(session).pending(tenant_id, params)
 
 
 async def read_profile(
