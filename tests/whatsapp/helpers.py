@@ -80,7 +80,7 @@ AUTH_COMPONENTS = [
 class Draft:
     """A template's content, as the checks and renderers read it."""
 
-    components: list[Any] = field(default_factory=lambda: [ORDER_BODY])
+    components: list[dict[str, Any]] = field(default_factory=lambda: [ORDER_BODY])
     name: str = "order_ready"
     language: str = "en_US"
     category: TemplateCategory = TemplateCategory.MARKETING
@@ -96,9 +96,9 @@ class Draft:
         }
 
 
-def named(*components: Any) -> Draft:
+def named(*components: dict[str, Any]) -> Draft:
     return Draft(list(components), parameter_format=ParameterFormat.NAMED)
 
 
-def auth(*components: Any) -> Draft:
+def auth(*components: dict[str, Any]) -> Draft:
     return Draft(list(components), category=TemplateCategory.AUTHENTICATION)
