@@ -120,8 +120,12 @@ def test_unknown_meta_name_is_a_clear_error() -> None:
 
 @pytest.mark.parametrize(
     ("score", "rating"),
-    [("GREEN", QualityRating.GREEN), ("red", QualityRating.RED), (None, QualityRating.UNKNOWN)]
-    + [("PURPLE", QualityRating.UNKNOWN)],
+    [
+        ("GREEN", QualityRating.GREEN),
+        ("red", QualityRating.RED),
+        (None, QualityRating.UNKNOWN),
+        ("PURPLE", QualityRating.UNKNOWN),
+    ],
 )
 def test_quality_from_meta(score: str | None, rating: QualityRating) -> None:
     assert quality_from_meta(score) is rating
