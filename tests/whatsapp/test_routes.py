@@ -3,11 +3,13 @@ changes, other tenants (404) and lesser roles (403)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from herald.user.models import Role
@@ -319,3 +321,50 @@ class TestAccess:
         viewer = await tenant.key_for(Role.viewer)
         assert (await client.get(URL, headers=viewer)).json()["items"][0]["id"] == made["id"]
         assert (await client.get(f"{URL}/{made['id']}", headers=viewer)).status_code == 200
+
+
+class TestEditQuota:
+    async def test_one_edit_of_an_approved_template_a_day(
+        self, client: httpx.AsyncClient, tenant: TenantFixture
+    ) -> None:
+        made = await create(client, tenant)
+        one = f"{URL}/{made['id']}"
+        await move(client, tenant, made["id"], "PENDING", "APPROVED")
+        edit = {"components": [ORDER_BODY, footer()]}
+        assert (await client.patch(one, json=edit, headers=tenant.headers)).status_code == 200
+        await move(client, tenant, made["id"], "APPROVED")
+        response = await client.patch(
+            one, json={"components": [ORDER_BODY]}, headers=tenant.headers
+        )
+        assert response.status_code == 409
+        assert "1 edit(s) of an approved template per 1 day(s)" in response.json()["detail"]
+        await move(client, tenant, made["id"], "PAUSED")
+        response = await client.patch(
+            one, json={"components": [ORDER_BODY]}, headers=tenant.headers
+        )
+        assert response.status_code == 200
+
+    async def test_ten_edits_in_thirty_days(
+        self, client: httpx.AsyncClient, tenant: TenantFixture
+    ) -> None:
+        made = await create(client, tenant)
+        await move(client, tenant, made["id"], "PENDING", "APPROVED")
+        now = datetime.now(UTC)
+        history = [
+            {"from": "APPROVED", "to": "PENDING", "reason": "edited", "source": "api"}
+            | {"at": (now - timedelta(days=2 + day)).isoformat()}
+            for day in range(10)
+        ]
+        async with tenant.db.tenant_session(tenant.id) as session:
+            await session.execute(
+                update(WhatsAppTemplate)
+                .where(WhatsAppTemplate.id == UUID(made["id"]))
+                .values(status_history=history)
+            )
+        response = await client.patch(
+            f"{URL}/{made['id']}",
+            json={"components": [ORDER_BODY, footer()]},
+            headers=tenant.headers,
+        )
+        assert response.status_code == 409
+        assert "per 30 day(s)" in response.json()["detail"]

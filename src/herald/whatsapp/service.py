@@ -4,12 +4,14 @@ edit rules, and status changes go through ``herald.whatsapp.lifecycle.transition
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.kit.errors import Conflict, NotFound
+from herald.kit.models import utcnow
 from herald.kit.pagination import PageParams
 from herald.kit.repository import Slice
 from herald.whatsapp import templates
@@ -33,10 +35,14 @@ from herald.whatsapp.schemas import (
     ValidationResult,
 )
 
+EDITED = "edited"
 IDENTITY = ("name", "language", "channel_id")
 """Meta knows a submitted template by these: they change only while it is a DRAFT."""
 CATEGORY_EDITABLE = frozenset({TemplateStatus.DRAFT, TemplateStatus.REJECTED})
 """Meta refuses to change the category of an approved (or paused) template."""
+EDIT_QUOTAS = ((timedelta(days=1), 1), (timedelta(days=30), 10))
+"""Meta allows an APPROVED template one edit a day and ten in 30 days (paused and rejected
+ones, any number); counted from the status history."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,24 @@ def _check_editable(template: WhatsAppTemplate, before: Content, after: Content)
         raise Conflict(
             f"The category of a {status} template cannot change; create a new template instead."
         )
+    if status is TemplateStatus.APPROVED:
+        _check_edit_quota(template, utcnow())
+
+
+def _check_edit_quota(template: WhatsAppTemplate, now: datetime) -> None:
+    edits = [
+        datetime.fromisoformat(entry["at"])
+        for entry in template.status_history
+        if entry.get("from") == TemplateStatus.APPROVED and entry.get("reason") == EDITED
+    ]
+    for window, limit in EDIT_QUOTAS:
+        recent = sorted(at for at in edits if at > now - window)
+        if len(recent) >= limit:
+            raise Conflict(
+                f"Meta allows {limit} edit(s) of an approved template per {window.days} day(s); "
+                f"try again after {(recent[0] + window).isoformat(timespec='minutes')}.",
+                retry_at=(recent[0] + window).isoformat(),
+            )
 
 
 async def update_template(
@@ -157,7 +181,7 @@ async def update_template(
     for field in ("name", "language", "category", "parameter_format", "components", "channel_id"):
         setattr(template, field, getattr(after, field))
     if template.status is not TemplateStatus.DRAFT:
-        transition(template, TemplateStatus.PENDING, reason="edited", source="api")
+        transition(template, TemplateStatus.PENDING, reason=EDITED, source="api")
     await session.flush()
     return template
 
