@@ -26,6 +26,7 @@ from tests.whatsapp.helpers import (
     url_button,
 )
 
+APP = {"package_name": "com.example.shop", "signature_hash": "K8a/AINcGX7"}
 VALID = {
     "everything": Draft(
         [
@@ -62,9 +63,10 @@ VALID = {
         ),
     ),
     "authentication copy code": auth(*AUTH_COMPONENTS),
-    "authentication one tap": auth(
+    "authentication one tap": auth({"type": "BODY"}, buttons(otp("ONE_TAP", supported_apps=[APP]))),
+    "authentication zero tap": auth(
         {"type": "BODY"},
-        buttons(otp("ONE_TAP", supported_apps=[{"package_name": "a.b", "signature_hash": "K8a"}])),
+        buttons(otp("ZERO_TAP", supported_apps=[APP], zero_tap_terms_accepted=True)),
     ),
 }
 
@@ -260,6 +262,11 @@ INVALID: dict[str, tuple[Draft, str, str]] = {
         auth({"type": "BODY"}, buttons(otp("ONE_TAP"))),
         "components[1].buttons[0].supported_apps",
         "package name",
+    ),
+    "zero tap without terms": (
+        auth({"type": "BODY"}, buttons(otp("ZERO_TAP", supported_apps=[APP]))),
+        "components[1].buttons[0].zero_tap_terms_accepted",
+        "terms",
     ),
     "code expiration": (
         auth(

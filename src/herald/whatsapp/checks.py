@@ -392,6 +392,11 @@ class TemplateChecker:
                 f"a {button.otp_type} button needs supported_apps: "
                 "the Android package name and signature hash",
             )
+        if button.otp_type is OtpType.ZERO_TAP and button.zero_tap_terms_accepted is not True:
+            self.add(
+                f"{path}.zero_tap_terms_accepted",
+                "ZERO_TAP buttons need zero_tap_terms_accepted: true (Meta's zero-tap terms)",
+            )
 
 
 def check_template(

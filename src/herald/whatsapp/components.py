@@ -115,6 +115,7 @@ class OtpButton(Model):
     text: Short | None = None
     autofill_text: Short | None = None
     supported_apps: list[SupportedApp] | None = Field(default=None, max_length=MAX_LIST)
+    zero_tap_terms_accepted: bool | None = None
 
 
 Button = Annotated[
