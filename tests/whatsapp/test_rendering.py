@@ -132,12 +132,17 @@ def test_message_payload() -> None:
     }
 
 
-def test_message_without_values_has_no_components() -> None:
-    draft = Draft([body("Our sale starts today."), buttons(url_button("https://s.example", None))])
-    assert message_payload(draft, "15551234567", TemplateValues())["template"] == {
-        "name": "order_ready",
-        "language": {"code": "en_US"},
-    }
+@pytest.mark.parametrize("draft", [Draft(), named()], ids=["positional", "named"])
+def test_message_without_values_has_no_components(draft: Draft) -> None:
+    draft.components = [
+        body("Our sale starts today."),
+        buttons(url_button("https://s.example", None)),
+    ]
+    for values in (TemplateValues(), TemplateValues(body={})):
+        assert message_payload(draft, "15551234567", values)["template"] == {
+            "name": "order_ready",
+            "language": {"code": "en_US"},
+        }
 
 
 def fields_of(draft: Draft, values: dict[str, Any]) -> list[str]:

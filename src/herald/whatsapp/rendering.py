@@ -121,6 +121,8 @@ class Renderer:
             ["1"] if self.authentication else list(dict.fromkeys(placeholders(body.text or "")))
         )
         given = self.values.body
+        if not params and not given:
+            return None
         if self.named and not self.authentication:
             parameters = self.named_body(params, given)
         else:
