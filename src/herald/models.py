@@ -13,6 +13,7 @@ from herald.secret.models import TenantSecret
 from herald.segment.models import Segment, SegmentMembership
 from herald.tenant.models import Tenant
 from herald.user.models import Invitation, Membership, User
+from herald.whatsapp.models import WhatsAppTemplate
 
 __all__ = [
     "ApiKey",
@@ -35,4 +36,5 @@ __all__ = [
     "Tenant",
     "TenantSecret",
     "User",
+    "WhatsAppTemplate",
 ]
