@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from herald.user.models import Role
+from herald.kit.context import Role
 from herald.whatsapp.models import (
     ParameterFormat,
     QualityRating,

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from herald.kit.pagination import PageParams
-from herald.kit.repository import Repository, Slice
+from herald.kit.pagination import PageParams, Slice
+from herald.kit.repository import Repository
 from herald.whatsapp.models import WhatsAppTemplate
 from herald.whatsapp.schemas import TemplateFilters
 

@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.kit.errors import Conflict, NotFound
 from herald.kit.models import utcnow
-from herald.kit.pagination import PageParams
-from herald.kit.repository import Slice
+from herald.kit.pagination import PageParams, Slice
 from herald.whatsapp import templates
 from herald.whatsapp.lifecycle import DELETABLE, EDITABLE, transition
 from herald.whatsapp.models import (
