@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from herald.auth.dependencies import Admin, Manager, Viewer
-from herald.kit.pagination import Page, PageParams, page_params
+from herald.kit.pagination import Page, PageParams, page_of, page_params
 from herald.whatsapp import service
 from herald.whatsapp.schemas import (
     RenderRequest,
@@ -28,9 +28,8 @@ async def list_templates(
     filters: Annotated[TemplateFilters, Query()],
     params: Annotated[PageParams, Depends(page_params)],
 ) -> Page[TemplateRead]:
-    page = await service.list_templates(auth.session, auth.tenant_id, filters, params)
-    items = [TemplateRead.model_validate(t) for t in page.items]
-    return Page(items=items, next_cursor=page.next_cursor)
+    found = await service.list_templates(auth.session, auth.tenant_id, filters, params)
+    return page_of(found, TemplateRead)
 
 
 @router.post(
