@@ -19,6 +19,8 @@ from herald.kit.models import Base, IdMixin, TimestampMixin, str_enum
 
 MICROS = 1_000_000
 """Micro-units in one unit of a currency."""
+PLATFORM_CURRENCY = "USD"
+"""The platform's list is in US dollars; a tenant's overrides are in the tenant's currency."""
 ANY_COUNTRY = "*"
 """The country of a fallback row: it prices every destination without a row of its own."""
 

@@ -104,6 +104,28 @@ class PriceRepository(Repository):
             stmt = stmt.where(PriceEntry.id != other_than)
         return await self.session.scalar(stmt.order_by(PriceEntry.valid_from).limit(1))
 
+    async def platform_from(self, key: PriceKey, at: datetime) -> Sequence[PriceEntry]:
+        """The platform's rows of ``key`` still in effect at or after ``at``, oldest first."""
+        stmt = select(PriceEntry).where(
+            PriceEntry.tenant_id.is_(None),
+            PriceEntry.provider == key.provider,
+            PriceEntry.kind == key.kind,
+            PriceEntry.country == key.country,
+            PriceEntry.unit == key.unit,
+            or_(PriceEntry.valid_to.is_(None), PriceEntry.valid_to > at),
+        )
+        return (await self.session.scalars(stmt.order_by(PriceEntry.valid_from))).all()
+
+    async def platform_effective(
+        self, at: datetime, provider: str | None = None
+    ) -> Sequence[PriceEntry]:
+        """The platform's rows in effect at ``at``, by provider, kind, country and unit."""
+        stmt = select(PriceEntry).where(PriceEntry.tenant_id.is_(None), in_effect(at))
+        if provider is not None:
+            stmt = stmt.where(PriceEntry.provider == provider)
+        order = (PriceEntry.provider, PriceEntry.kind, PriceEntry.country, PriceEntry.unit)
+        return (await self.session.scalars(stmt.order_by(*order))).all()
+
     async def effective(
         self,
         tenant_id: UUID,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.contact.eligibility import Purpose, eligible
 from herald.contact.models import ChannelKind
-from herald.cost.models import ANY_COUNTRY, PriceEntry, PriceSource
+from herald.cost.models import ANY_COUNTRY, PLATFORM_CURRENCY, PriceEntry, PriceSource
 from herald.cost.pricing import (
     AudienceCost,
     Category,
@@ -254,6 +254,41 @@ async def delete_price(session: AsyncSession, tenant_id: UUID, price_id: UUID) -
     price = await _own_price(session, tenant_id, price_id)
     await PriceRepository(session).delete(price)
     await session.flush()
+
+
+async def change_platform_price(
+    session: AsyncSession, key: PriceKey, unit_price_micros: int, valid_from: datetime
+) -> PriceEntry:
+    """An operator's change to the platform's list (USD), from ``valid_from`` on: the row in
+    effect then ends there and the new one takes over until that row would have ended. History
+    is kept, so quotes for earlier dates keep their price. Runs as the owner (no tenant)."""
+    repo = PriceRepository(session)
+    rows = list(await repo.platform_from(key, valid_from))
+    later = [row for row in rows if row.valid_from >= valid_from]
+    if later:
+        raise Conflict(
+            f"Platform price {later[0].id} already starts on {later[0].valid_from:%Y-%m-%d %H:%M}"
+            "; change prices in date order, or remove that row first.",
+            conflicting_id=str(later[0].id),
+        )
+    valid_to = None
+    if rows:
+        valid_to, rows[0].valid_to = rows[0].valid_to, valid_from
+        await session.flush()
+    price = PriceEntry(
+        tenant_id=None,
+        provider=key.provider,
+        kind=key.kind,
+        country=key.country,
+        unit=key.unit,
+        unit_price_micros=unit_price_micros,
+        currency=PLATFORM_CURRENCY,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    repo.add(price)
+    await session.flush()
+    return price
 
 
 async def _check_period(
