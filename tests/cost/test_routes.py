@@ -233,6 +233,10 @@ class TestQuote:
         anywhere = await self.quote(client, tenant, provider="vonage", kind="sms")
         assert japan.json()["matched_country"] == anywhere.json()["matched_country"] == "*"
         assert anywhere.json()["country"] is None
+        freephone = await self.quote(
+            client, tenant, provider="vonage", kind="sms", phone="+80012345678"
+        )
+        assert (freephone.json()["country"], freephone.json()["matched_country"]) == (None, "*")
         meta = await self.quote(
             client,
             tenant,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from phonenumbers import REGION_CODE_FOR_NON_GEO_ENTITY
 from sqlalchemy import ColumnElement, and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,14 +139,16 @@ def _source(tenant_id: UUID | None) -> PriceSource:
 
 def country_of_phone(phone: str) -> str | None:
     """The destination of a number, NANP included (``+1 416…`` is CA): phonenumbers knows each
-    area code, which the audience query's calling-code table does not."""
+    area code, which the audience query's calling-code table does not. Non-geographic numbers
+    (+800…) have no country: ``*`` prices them."""
     try:
-        return region_of(parse_phone(phone, None))
+        region = region_of(parse_phone(phone, None))
     except PhoneError as exc:
         raise Unprocessable(
             f"{exc}; send the destination in E.164 (+ and country code), or send 'country'.",
             errors=[{"field": "phone", "message": exc.reason}],
         ) from exc
+    return None if region == REGION_CODE_FOR_NON_GEO_ENTITY else region
 
 
 async def quote(session: AsyncSession, tenant_id: UUID, data: QuoteRequest) -> Price:
