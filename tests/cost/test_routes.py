@@ -71,6 +71,8 @@ class TestList:
         assert await ids(client, tenant, provider=name, at=utcnow().isoformat()) == set()
         soon = (tomorrow + timedelta(hours=1)).isoformat()
         assert await ids(client, tenant, provider=name, at=soon) == {later["id"]}
+        naive = await client.get(URL, params={"at": "2026-12-01T10:00:00"}, headers=tenant.headers)
+        assert naive.status_code == 422
 
 
 class TestOverrides:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import AwareDatetime
 
 from herald.auth.dependencies import Admin, Viewer
 from herald.contact.models import ChannelKind
@@ -30,7 +30,7 @@ def price_filter(
     kind: ChannelKind | None = None,
     country: Annotated[str | None, Query(pattern=r"^([A-Z]{2}|\*)$")] = None,
     owner: Annotated[PriceOwner, Query(description="platform, tenant or all")] = PriceOwner.all,
-    at: Annotated[datetime | None, Query(description="Only prices in effect then.")] = None,
+    at: Annotated[AwareDatetime | None, Query(description="Only prices in effect then.")] = None,
 ) -> PriceFilter:
     return PriceFilter(provider=provider, kind=kind, country=country, owner=owner, at=at)
 
