@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 
 from herald.contact.models import ConsentStatus
+from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.models import utcnow
-from herald.user.models import Role
 from tests.conftest import TenantFixture
 from tests.cost.helpers import add_numbers, add_price, provider
 

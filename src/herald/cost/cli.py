@@ -20,7 +20,7 @@ from herald.kit.console import console, emit_json
 from herald.kit.database import Database
 from herald.kit.errors import HeraldError
 from herald.kit.models import utcnow
-from herald.kit.runtime import run_with_database
+from herald.runtime.database import run_with_database
 
 app = typer.Typer(help="The platform's price list.", no_args_is_help=True)
 

@@ -12,8 +12,8 @@ from sqlalchemy import ColumnElement, Row, and_, func, literal_column, or_, sele
 
 from herald.contact.models import ChannelKind, Contact
 from herald.cost.models import ANY_COUNTRY, CallingCode, PriceEntry, PriceOwner, PriceUnit
-from herald.kit.pagination import PageParams
-from herald.kit.repository import Repository, Slice
+from herald.kit.pagination import PageParams, Slice
+from herald.kit.repository import Repository
 
 PREFIX_DIGITS = 3
 """The longest E.164 country calling code."""

@@ -32,9 +32,8 @@ from herald.cost.repository import PriceFilter, PriceKey, PriceRepository
 from herald.cost.schemas import AudienceQuoteRequest, PriceCreate, PriceUpdate, QuoteRequest
 from herald.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from herald.kit.models import utcnow
-from herald.kit.pagination import PageParams
+from herald.kit.pagination import PageParams, Slice
 from herald.kit.phone import PhoneError, parse_phone, region_of
-from herald.kit.repository import Slice
 from herald.segment.service import compile_for_tenant, get_segment
 from herald.tenant.service import get_tenant
 
