@@ -6,6 +6,7 @@ Models live in their domain's ``models.py``; this module only gathers them.
 from herald.audit.models import AuditEntry
 from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
 from herald.contact.models import ConsentEvent, Contact, DoNotContact, SuppressionRule
+from herald.cost.models import CallingCode, PriceEntry
 from herald.imports.models import ImportBatch, ImportFilePart, ImportIssue
 from herald.kit.models import Base
 from herald.kit.ratelimit import RateLimitHit
@@ -19,6 +20,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "CallingCode",
     "ConsentEvent",
     "Contact",
     "DoNotContact",
@@ -28,6 +30,7 @@ __all__ = [
     "Invitation",
     "MagicLinkToken",
     "Membership",
+    "PriceEntry",
     "RateLimitHit",
     "RefreshToken",
     "Segment",

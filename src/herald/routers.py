@@ -8,6 +8,7 @@ from herald import health
 from herald.audit import routes as audit_routes
 from herald.auth import routes as auth_routes
 from herald.contact import routes as contact_routes
+from herald.cost import routes as cost_routes
 from herald.imports import routes as import_routes
 from herald.secret import routes as secret_routes
 from herald.segment import routes as segment_routes
@@ -31,4 +32,5 @@ ROUTERS: list[APIRouter] = [
     import_routes.router,
     segment_routes.router,
     whatsapp_routes.router,
+    cost_routes.router,
 ]
