@@ -9,6 +9,7 @@ from herald.audit import routes as audit_routes
 from herald.auth import routes as auth_routes
 from herald.contact import routes as contact_routes
 from herald.imports import routes as import_routes
+from herald.link import routes as link_routes
 from herald.secret import routes as secret_routes
 from herald.segment import routes as segment_routes
 from herald.tenant import routes as tenant_routes
@@ -29,4 +30,6 @@ ROUTERS: list[APIRouter] = [
     contact_routes.suppression_rules,
     import_routes.router,
     segment_routes.router,
+    link_routes.router,
+    link_routes.redirects,
 ]
