@@ -53,9 +53,7 @@ async def expire(db: Database, link_id: str) -> None:
 async def set_tenant_settings(
     client: httpx.AsyncClient, tenant: TenantFixture, **settings: Any
 ) -> None:
-    response = await client.patch(
-        "/v1/tenant", json={"settings": settings}, headers=tenant.headers
-    )
+    response = await client.patch("/v1/tenant", json={"settings": settings}, headers=tenant.headers)
     assert response.status_code == 200, response.text
 
 

@@ -7,8 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
 from herald.kit.database import Database
+from herald.link.models import ShortLink
 from herald.link.tokens import ALPHABET
 from tests.conftest import TenantFixture
 from tests.link.helpers import (
@@ -146,9 +148,6 @@ class TestRefusals:
     ) -> None:
         link = await make_link(client, tenant)
         async with db.system_session() as session:
-            from herald.link.models import ShortLink
-            from sqlalchemy import delete
-
             await session.execute(delete(ShortLink).where(ShortLink.token == link["token"]))
         response = await click(client, path_of(link))
         assert response.status_code == 404
