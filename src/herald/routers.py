@@ -16,6 +16,7 @@ from herald.tenant import routes as tenant_routes
 from herald.user import routes as user_routes
 
 ROUTERS: list[APIRouter] = [
+    link_routes.redirects,  # first: the hottest route is matched before all others
     health.router,
     tenant_routes.router,
     auth_routes.api_keys,
@@ -31,5 +32,4 @@ ROUTERS: list[APIRouter] = [
     import_routes.router,
     segment_routes.router,
     link_routes.router,
-    link_routes.redirects,
 ]

@@ -53,22 +53,19 @@ async def read_link(link_id: UUID, auth: Viewer, settings: AppSettings) -> LinkR
     return await service.get_link(auth.session, settings, auth.tenant_id, link_id)
 
 
-async def follow_link(request: Request) -> Response:
-    """``GET /l/{token}``: a plain Starlette endpoint (no dependency injection, no auth) on the
-    hottest path of a campaign; one statement on an autocommit connection per click."""
+redirects = APIRouter(tags=["links"])
+
+
+@redirects.api_route(
+    f"{service.REDIRECT_PATH}{{token}}", methods=["GET", "HEAD"], include_in_schema=False
+)
+async def follow_link(token: str, request: Request) -> Response:
+    """``GET /l/{token}``: no authentication and no request transaction (a link is followed by
+    whoever holds its token); one statement on an autocommit connection per click."""
     db: Database = request.app.state.db
     key = token_key(request.app.state.settings)
     visitor = classify(request.method, request.headers.get("user-agent"))
-    click = await service.follow(db, key, request.path_params["token"], visitor)
+    click = await service.follow(db, key, token, visitor)
     if click.redirect_url is not None:
         return RedirectResponse(click.redirect_url, status_code=302, headers=NO_STORE)
     return expired_page() if click.known else unknown_page()
-
-
-redirects = APIRouter()
-redirects.add_route(
-    f"{service.REDIRECT_PATH}{{token}}",
-    follow_link,
-    methods=["GET", "HEAD"],
-    include_in_schema=False,
-)

@@ -192,5 +192,4 @@ async def follow(db: Database, key: bytes, token: str, visitor: Visitor) -> Clic
     if not is_genuine(key, token):
         return Click(redirect_url=None, known=False)
     async with db.engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
         return await record_click(conn, token, human=visitor is Visitor.human)
