@@ -7,7 +7,9 @@ and hide itself. Latency is counted from that scheduled instant. Redirects are n
 
 Reported besides the standard fields: ``p50_ms`` and ``p99_ms`` of the redirect, ``requests``,
 and ``clicks_recorded`` — the rise in the links' click counters over the timed phase, which
-must equal ``requests``. ``healthz_p50_ms``/``healthz_p99_ms`` are the baseline's.
+must equal ``requests``. ``healthz_p50_ms``/``healthz_p99_ms`` are the baseline's, and
+``server_cpu_ms_per_request`` the API process's CPU per request (for each endpoint), which does
+not depend on how busy the machine is.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 import aiohttp
+import psutil
 from sqlalchemy import func, select, text
 
 from herald.bench.scenarios.api import api_server
@@ -33,6 +38,10 @@ LINKS = 10_000
 RATE = 1_000
 """Requests per second, for the redirect and the baseline alike."""
 WARMUP_REQUESTS = 500
+CONNECTIONS = 64
+"""At most this many requests in flight; later ones wait for a connection (and it shows)."""
+KEEPALIVE = 2.0
+"""Below uvicorn's 5 s, so the client never reuses a connection the server is closing."""
 TARGET = "https://shop.example/collections/summer?ref=sms"
 BROWSER = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
@@ -95,6 +104,15 @@ async def steady(
     return time.perf_counter() - start, latencies
 
 
+@contextmanager
+def _cpu(process: psutil.Process) -> Iterator[list[float]]:
+    """The API process's CPU seconds spent inside the block (the load-independent cost)."""
+    spent = [0.0]
+    before = sum(process.cpu_times()[:2])
+    yield spent
+    spent[0] = sum(process.cpu_times()[:2]) - before
+
+
 def _percentiles(latencies: list[float], prefix: str = "") -> dict[str, float]:
     cuts = statistics.quantiles(latencies, n=100)
     return {
@@ -107,16 +125,19 @@ async def run(ctx: BenchContext, size: int) -> Measurement:
     """``size`` redirects (default: 20 s at ``RATE``) over ``LINKS`` distinct links."""
     settings = Settings(data_dir=ctx.workdir)  # the server's secret key, read from workdir
     tenant_id, tokens = await _links(ctx, settings)
-    async with api_server(ctx) as (base, _):
+    async with api_server(ctx) as (base, pid):
+        server = psutil.Process(pid)
         links = [f"{base}/l/{token}" for token in tokens]
         health = [f"{base}/healthz"]
-        connector = aiohttp.TCPConnector(limit=0)
+        connector = aiohttp.TCPConnector(limit=CONNECTIONS, keepalive_timeout=KEEPALIVE)
         async with aiohttp.ClientSession(connector=connector) as http:
             await steady(http, health, WARMUP_REQUESTS, 200)
             await steady(http, links, WARMUP_REQUESTS, 302)
-            baseline_seconds, baseline_latencies = await steady(http, health, size, 200)
+            with _cpu(server) as baseline_cpu:
+                baseline_seconds, baseline_latencies = await steady(http, health, size, 200)
             before = await _clicks(ctx, tenant_id)
-            seconds, latencies = await steady(http, links, size, 302)
+            with _cpu(server) as cpu:
+                seconds, latencies = await steady(http, links, size, 302)
             recorded = await _clicks(ctx, tenant_id) - before
     extra: dict[str, Any] = {
         **_percentiles(latencies),
@@ -125,6 +146,8 @@ async def run(ctx: BenchContext, size: int) -> Measurement:
         "links": len(tokens),
         "rate_per_second": RATE,
         "max_ms": round(max(latencies) * 1000, 2),
+        "server_cpu_ms_per_request": round(cpu[0] * 1000 / size, 3),
+        "healthz_server_cpu_ms_per_request": round(baseline_cpu[0] * 1000 / size, 3),
         **_percentiles(baseline_latencies, "healthz_"),
     }
     return Measurement(size, seconds, baseline_seconds, unit="requests", extra=extra)
