@@ -54,6 +54,8 @@ async def _shared_values(
             f"target_url: {exc}.", errors=[{"field": "target_url", "message": str(exc)}]
         ) from exc
     tenant_settings = settings_of(await get_tenant(session, tenant_id))
+    if discount_code and tenant_settings.discount_url:
+        _check_discount_template(tenant_settings.discount_url)
     utm_values = utm.model_dump()
     values = LinkValues(
         tenant_id=tenant_id,
@@ -67,6 +69,18 @@ async def _shared_values(
         expires_at=datetime.now(UTC) + timedelta(days=expires_in_days),
     )
     return values, tenant_settings
+
+
+def _check_discount_template(template: str) -> None:
+    """The tenant's discount URL gets the same scrutiny as a target: an admin's typo must not
+    send every shopper of a campaign to a ``javascript:`` or credential-carrying URL."""
+    try:
+        check_target(template.replace("{code}", "code").replace("{path}", "path"))
+    except ValueError as exc:
+        raise Unprocessable(
+            f"The account's discount_url setting cannot be used: {exc}. Fix it with "
+            "PATCH /v1/tenant, or create the link without a discount_code."
+        ) from exc
 
 
 async def create_links(
