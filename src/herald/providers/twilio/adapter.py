@@ -47,7 +47,7 @@ class TwilioProvider:
             "POST",
             f"{_account_url(config)}/Messages.json",
             within=config.timeout(),
-            auth=_auth(config),
+            headers=_auth(config),
             data=_form(config, message),
         )
         if not isinstance(answer, Answer):
@@ -65,7 +65,7 @@ class TwilioProvider:
             "GET",
             f"{_account_url(config)}.json",
             within=config.timeout(),
-            auth=_auth(config),
+            headers=_auth(config),
         )
         if not isinstance(answer, Answer):
             return CredentialCheck(False, f"Twilio could not be reached: {answer.reason}")
@@ -87,7 +87,7 @@ class TwilioProvider:
             "GET",
             f"{_account_url(config)}/Messages/{provider_message_id}.json",
             within=config.timeout(),
-            auth=_auth(config),
+            headers=_auth(config),
         )
         if not isinstance(answer, Answer) or answer.status != 200:
             return None
@@ -119,8 +119,9 @@ def _account_url(config: TwilioConfig) -> str:
     return f"{config.api_base_url}/{API_VERSION}/Accounts/{config.account_sid}"
 
 
-def _auth(config: TwilioConfig) -> aiohttp.BasicAuth:
-    return aiohttp.BasicAuth(config.account_sid, config.auth_token.get_secret_value())
+def _auth(config: TwilioConfig) -> dict[str, str]:
+    token = config.auth_token.get_secret_value()
+    return {"Authorization": aiohttp.encode_basic_auth(config.account_sid, token)}
 
 
 def _form(config: TwilioConfig, message: OutboundMessage) -> list[tuple[str, str]]:
