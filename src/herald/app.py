@@ -42,9 +42,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _simulator_closed(sim):
-            async with _database(app):
-                yield
+        async with _simulator_closed(sim), _database(app):
+            yield
 
     @asynccontextmanager
     async def _database(app: FastAPI) -> AsyncIterator[None]:

@@ -27,6 +27,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+WAIT = 10.0
+
+
 @dataclass
 class SimServer:
     url: str
@@ -48,7 +51,7 @@ async def sim_server() -> AsyncIterator[SimServer]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
         await asyncio.sleep(0.01)
     yield SimServer(f"http://127.0.0.1:{port}{PREFIX}", sim)
     server.should_exit = True
@@ -84,8 +87,9 @@ class Receiver:
     headers: dict[str, str] = field(default_factory=dict)
     refuse_first: int = 0
 
-    async def next(self, timeout: float = 10.0) -> Captured:
-        return await asyncio.wait_for(self.requests.get(), timeout)
+    async def next(self) -> Captured:
+        """The next request received; fails the test after ``WAIT`` seconds without one."""
+        return await asyncio.wait_for(self.requests.get(), WAIT)
 
     async def handle(self, request: web.Request) -> web.Response:
         captured = Captured(
