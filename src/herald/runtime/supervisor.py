@@ -4,7 +4,8 @@ The supervisor resolves the database (starting the embedded PostgreSQL unless
 ``HERALD_DATABASE_URL`` is set), migrates it, makes the first-run demo, then starts the API
 (which also serves the provider simulator under ``/sim``) and a worker as child processes
 that attach to that database. It waits until the API is ready, prints where everything is,
-and watches: a child that dies takes the others down with it (exit 1); SIGINT/SIGTERM stops the children, then the database it started (exit 0).
+and watches: a child that dies takes the others down with it (exit 1); SIGINT/SIGTERM stops
+the children, then the database it started (exit 0).
 
 Each child leads its own session (process group): a terminal's Ctrl-C reaches only the
 supervisor, which stops the children in order, and a stop signal to the group also reaches a
