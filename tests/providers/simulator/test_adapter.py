@@ -33,7 +33,12 @@ def config(base: str) -> SimulatorConfig:
 
 
 def message(**extra: object) -> OutboundMessage:
-    fields: dict[str, object] = {"to": "+15557654321", "sender": "+15550009999", "reference": "r1", "body": "Hi"}
+    fields: dict[str, object] = {
+        "to": "+15557654321",
+        "sender": "+15550009999",
+        "reference": "r1",
+        "body": "Hi",
+    }
     return OutboundMessage(**(fields | extra))  # type: ignore[arg-type]
 
 

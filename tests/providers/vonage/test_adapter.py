@@ -142,7 +142,9 @@ async def test_signed_receipts_reach_the_callback(
     for _ in range(2):
         posted = await receiver.next()
         assert provider.verify(cfg, posted.url, posted.headers, posted.body)
-        assert not provider.verify(config(sim.url, signature_secret="x" * 12), posted.url, posted.headers, posted.body)
+        assert not provider.verify(
+            config(sim.url, signature_secret="x" * 12), posted.url, posted.headers, posted.body
+        )
         [receipt] = provider.parse(cfg, posted.body, FORM)
         assert isinstance(receipt, Receipt) and receipt.reference == "msg-9"
         statuses.append((receipt.status, receipt.error_kind))
@@ -151,8 +153,15 @@ async def test_signed_receipts_reach_the_callback(
 
 def test_signature_methods_and_window() -> None:
     now = int(time.time())
-    params = {"msisdn": "447700900123", "to": "Herald", "messageId": "A1", "status": "delivered",
-              "text": "a&b=c", "timestamp": str(now), "nonce": "n1"}
+    params = {
+        "msisdn": "447700900123",
+        "to": "Herald",
+        "messageId": "A1",
+        "status": "delivered",
+        "text": "a&b=c",
+        "timestamp": str(now),
+        "nonce": "n1",
+    }
     for method in ("md5hash", "md5", "sha1", "sha256", "sha512"):
         cfg = config("https://rest.nexmo.com", signature_method=method)
         signed = params | {"sig": signature(SIGNING, method, params.items()).upper()}
@@ -162,21 +171,29 @@ def test_signature_methods_and_window() -> None:
         assert not provider.verify(cfg, "https://h/x", {"Content-Type": FORM}, tampered), method
     stale = params | {"timestamp": str(now - 3600)}
     stale_body = urlencode(stale | {"sig": signature(SIGNING, "md5hash", stale.items())}).encode()
-    assert not provider.verify(config("https://h"), "https://h/x", {"Content-Type": FORM}, stale_body)
+    assert not provider.verify(
+        config("https://h"), "https://h/x", {"Content-Type": FORM}, stale_body
+    )
     query = urlencode(params | {"sig": signature(SIGNING, "md5hash", params.items())})
     assert provider.verify(config("https://h"), f"https://h/x?{query}", {}, b"")
 
 
 def test_messages_api_jwt() -> None:
     body = orjson.dumps({"message_uuid": "u1", "status": "delivered", "to": "447700900123"})
-    claims = {"iat": int(time.time()), "jti": "j1", "payload_hash": hashlib.sha256(body).hexdigest()}
+    claims = {
+        "iat": int(time.time()),
+        "jti": "j1",
+        "payload_hash": hashlib.sha256(body).hexdigest(),
+    }
     token = jwt.encode(claims, SIGNING, algorithm="HS256")
     cfg = config("https://h")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     assert provider.verify(cfg, "https://h/x", headers, body)
     assert not provider.verify(cfg, "https://h/x", headers, body.replace(b"delivered", b"rejected"))
     forged = jwt.encode(claims, "another-secret-of-at-least-32-bytes", algorithm="HS256")
-    assert not provider.verify(cfg, "https://h/x", headers | {"Authorization": f"Bearer {forged}"}, body)
+    assert not provider.verify(
+        cfg, "https://h/x", headers | {"Authorization": f"Bearer {forged}"}, body
+    )
 
 
 def test_no_signature_secret_refuses_everything() -> None:
@@ -186,16 +203,35 @@ def test_no_signature_secret_refuses_everything() -> None:
 
 def test_parse_dlr_and_inbound_parts() -> None:
     cfg = config("https://h")
-    dlr = {"msisdn": "447700900123", "to": "Herald", "messageId": "A1", "status": "expired",
-           "err-code": "2", "message-timestamp": "2026-12-01 04:05:06", "client-ref": "msg-9"}
+    dlr = {
+        "msisdn": "447700900123",
+        "to": "Herald",
+        "messageId": "A1",
+        "status": "expired",
+        "err-code": "2",
+        "message-timestamp": "2026-12-01 04:05:06",
+        "client-ref": "msg-9",
+    }
     [receipt] = provider.parse(cfg, orjson.dumps(dlr), "application/json")
     assert isinstance(receipt, Receipt)
     assert (receipt.status, receipt.error_code, receipt.error_kind) == (
-        DeliveryStatus.undelivered, "2", ErrorKind.retry_later)
+        DeliveryStatus.undelivered,
+        "2",
+        ErrorKind.retry_later,
+    )
     assert receipt.occurred_at is not None and receipt.occurred_at.hour == 4
-    part = {"msisdn": "447700900123", "to": "447700900000", "messageId": "B2", "text": "STOP",
-            "type": "text", "keyword": "STOP", "concat": "true", "concat-ref": "7",
-            "concat-total": "2", "concat-part": "1"}
+    part = {
+        "msisdn": "447700900123",
+        "to": "447700900000",
+        "messageId": "B2",
+        "text": "STOP",
+        "type": "text",
+        "keyword": "STOP",
+        "concat": "true",
+        "concat-ref": "7",
+        "concat-total": "2",
+        "concat-part": "1",
+    }
     [inbound] = provider.parse(cfg, urlencode(part).encode(), FORM)
     assert isinstance(inbound, Inbound)
     assert (inbound.sender, inbound.to, inbound.body) == ("+447700900123", "+447700900000", "STOP")

@@ -60,7 +60,11 @@ def test_signature() -> None:
 
 
 def test_subscription_handshake() -> None:
-    params = {"hub.mode": "subscribe", "hub.verify_token": "verify-me-1", "hub.challenge": "1158201444"}
+    params = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": "verify-me-1",
+        "hub.challenge": "1158201444",
+    }
     assert subscription_challenge("verify-me-1", params) == "1158201444"
     assert subscription_challenge("another-token", params) is None
     assert subscription_challenge("verify-me-1", params | {"hub.mode": "unsubscribe"}) is None
@@ -123,14 +127,24 @@ def test_inbound_text_media_and_location() -> None:
                 "id": "wamid.I",
                 "timestamp": "1764561601",
                 "type": "image",
-                "image": {"caption": "receipt", "mime_type": "image/jpeg", "sha256": "x", "id": "9001"},
+                "image": {
+                    "caption": "receipt",
+                    "mime_type": "image/jpeg",
+                    "sha256": "x",
+                    "id": "9001",
+                },
             },
             {
                 "from": "447700900123",
                 "id": "wamid.L",
                 "timestamp": "1764561602",
                 "type": "location",
-                "location": {"latitude": 51.5, "longitude": -0.12, "name": "Shop", "address": "1 High St"},
+                "location": {
+                    "latitude": 51.5,
+                    "longitude": -0.12,
+                    "name": "Shop",
+                    "address": "1 High St",
+                },
             },
         ],
     )
@@ -145,7 +159,9 @@ def test_inbound_text_media_and_location() -> None:
         received_at=datetime.fromtimestamp(1764561600, UTC),
     )
     assert isinstance(image, Inbound)
-    assert image.media == (Media(content_type="image/jpeg", provider_media_id="9001", caption="receipt"),)
+    assert image.media == (
+        Media(content_type="image/jpeg", provider_media_id="9001", caption="receipt"),
+    )
     assert isinstance(place, Inbound)
     assert place.location == Location(51.5, -0.12, "Shop", "1 High St")
     assert place.body is None
