@@ -120,6 +120,9 @@ class Simulator:
         statuses = ["sent", final]
         if can_read and final == "delivered" and self.state.draw(control.read_share):
             statuses.append("read")
+        if not (message.callback_url or control.callback_url):
+            message.status = statuses[-1]  # nobody to tell: no task, the send stays cheap
+            return
 
         async def report() -> None:
             for status in statuses:
