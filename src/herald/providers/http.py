@@ -17,6 +17,7 @@ import aiohttp
 import orjson
 
 from herald.providers.base import ErrorKind, Failed, OptedOut, RetryLater, SendResult
+from herald.providers.signing import header
 
 MAX_RESPONSE_BYTES = 1_000_000
 """A provider's answer is small; anything larger is refused rather than read into memory."""
@@ -37,7 +38,7 @@ class Answer:
 
     def retry_after(self) -> float | None:
         """``Retry-After`` in seconds, whether sent as seconds or as an HTTP date."""
-        value = self.headers.get("Retry-After")
+        value = header(self.headers, "Retry-After")
         if not value:
             return None
         if value.strip().isdigit():

@@ -134,8 +134,5 @@ class Simulator:
 
         self.courier.spawn(report)
 
-    def callback(self, message: SimMessage, control: SenderControl) -> str | None:
-        return message.callback_url or control.callback_url
-
     async def aclose(self) -> None:
         await self.courier.aclose()

@@ -157,6 +157,3 @@ def _timestamp(value: str | None) -> datetime | None:
     except ValueError:
         return None
 
-
-def message_timestamp(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
