@@ -12,7 +12,8 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from herald.app import create_app
-from herald.providers.base import TemplateStatusUpdate
+from herald.providers.base import Inbound, TemplateStatusUpdate
+from herald.providers.registry import PROVIDERS
 from herald.providers.whatsapp_cloud.adapter import WhatsAppCloudProvider
 from herald.providers.whatsapp_cloud.config import WhatsAppCloudConfig
 from herald.settings import Settings
@@ -189,3 +190,72 @@ async def test_the_api_mounts_the_simulator_when_enabled(settings: Settings, ena
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
         response = await http.get("/sim/healthz")
     assert response.status_code == (200 if enabled else 404)
+
+
+INBOUND_CASES = [
+    (
+        "twilio",
+        "+15550001111",
+        "twilio",
+        {"account_sid": "AC" + "0" * 32, "auth_token": "sim-secret-1234"},
+    ),
+    (
+        "whatsapp",
+        "106540352242922",
+        "whatsapp_cloud",
+        {
+            "phone_number_id": "106540352242922",
+            "access_token": "t" * 10,
+            "app_secret": "sim-secret-1234",
+        },
+    ),
+    (
+        "vonage",
+        "447700900000",
+        "vonage",
+        {"api_key": "abcd1234", "api_secret": "s" * 8, "signature_secret": "sim-secret-1234"},
+    ),
+    (
+        "simulator",
+        "+15550009999",
+        "simulator",
+        {"api_key": "k", "signing_secret": "sim-secret-1234"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("wire", "to", "code", "settings"), INBOUND_CASES)
+async def test_inbound_messages_arrive_signed_in_each_format(
+    client: httpx.AsyncClient,
+    receiver: Receiver,
+    wire: str,
+    to: str,
+    code: str,
+    settings: dict[str, str],
+) -> None:
+    callback = f"{receiver.url}/v1/hooks/{code}/1/inbound"
+    await client.put(
+        f"/control/senders/{to}",
+        json={"callback_url": callback, "signing_secret": "sim-secret-1234"},
+    )
+    sent = await client.post(
+        "/control/inbound",
+        json={"provider": wire, "from": "+447700900123", "to": to, "body": "STOP"},
+    )
+    assert sent.status_code == 202
+    posted = await receiver.next()
+    provider = PROVIDERS[code]
+    config = provider.config_schema.model_validate(settings)
+    assert provider.verify(config, callback, posted.headers, posted.body)
+    [event] = provider.parse(config, posted.body, posted.headers["Content-Type"])
+    assert isinstance(event, Inbound)
+    assert (event.sender, event.body) == ("+447700900123", "STOP")
+
+
+async def test_inbound_needs_a_registered_callback(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/control/inbound",
+        json={"provider": "vonage", "from": "+447700900123", "to": "447700900001", "body": "hi"},
+    )
+    assert response.status_code == 422
+    assert "PUT /sim/control/senders/447700900001" in response.json()["detail"]

@@ -16,11 +16,11 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from herald.kit.errors import NotFound, install_error_handlers
+from herald.kit.errors import NotFound, Unprocessable, install_error_handlers
 from herald.sim.core import Simulator
 from herald.sim.state import SenderControl
 from herald.sim.wire import mitto, native, twilio, vonage, whatsapp
-from herald.sim.wire.common import json_response, simulator
+from herald.sim.wire.common import InboundFormat, json_response, simulator
 
 PREFIX = "/sim"
 MAX_LIST = 100_000
@@ -31,6 +31,25 @@ class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     secret: str = Field(min_length=1, max_length=200)
+
+
+class InboundMessage(BaseModel):
+    """A message a subscriber "sends" to one of the tenant's numbers (or WhatsApp phone ids)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["twilio", "whatsapp", "vonage", "simulator"]
+    sender: str = Field(alias="from", min_length=2, max_length=64)
+    to: str = Field(min_length=1, max_length=64)
+    body: str = Field(min_length=1, max_length=4096)
+
+
+INBOUND: dict[str, InboundFormat] = {
+    "twilio": twilio.inbound,
+    "whatsapp": whatsapp.inbound,
+    "vonage": vonage.inbound,
+    "simulator": native.inbound,
+}
 
 
 class TemplateDecision(BaseModel):
@@ -87,6 +106,22 @@ async def decide_template(
     if template is None:
         raise NotFound(f"WABA {waba_id} has no template {template_id}: submit it first")
     return template
+
+
+@control.post(
+    "/inbound",
+    status_code=202,
+    summary="Post an inbound message to the callback registered for its 'to' sender",
+)
+async def post_inbound(body: InboundMessage, request: Request) -> None:
+    sim = simulator(request)
+    delivery = INBOUND[body.provider](sim.state.control(body.to), body.sender, body.to, body.body)
+    if delivery is None:
+        raise Unprocessable(
+            f"register a callback_url (and signing_secret) for {body.to} with "
+            f"PUT /sim/control/senders/{body.to} first"
+        )
+    sim.courier.spawn(lambda: sim.courier.post_quietly(delivery))
 
 
 @control.post("/drain", status_code=204, summary="Wait until every pending callback is posted")

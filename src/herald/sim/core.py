@@ -66,6 +66,10 @@ class Courier:
         log.warning("sim.callback_dropped", url=delivery.url, attempts=ATTEMPTS)
         return False
 
+    async def post_quietly(self, delivery: Delivery) -> None:
+        """``post`` for a background task, which has no use for the outcome."""
+        await self.post(delivery)
+
     async def _post_once(self, delivery: Delivery) -> bool:
         async with self._slots:
             try:

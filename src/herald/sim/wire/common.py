@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -11,7 +12,11 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from herald.providers.signing import form_pairs
-from herald.sim.core import Simulator
+from herald.sim.core import Delivery, Simulator
+from herald.sim.state import SenderControl
+
+InboundFormat = Callable[[SenderControl, str, str, str], Delivery | None]
+"""Builds the callback for a message from a subscriber (sender, to, body) in a wire format."""
 
 
 def simulator(request: Request) -> Simulator:

@@ -109,7 +109,25 @@ def receipt(message: SimMessage, status: str, control: SenderControl) -> Deliver
         "reference": message.reference,
         "timestamp": now().isoformat(),
     }
-    raw = orjson.dumps(payload)
+    return _signed(url, orjson.dumps(payload), control)
+
+
+def inbound(control: SenderControl, sender: str, to: str, body: str) -> Delivery | None:
+    if not control.callback_url:
+        return None
+    message_id = f"sim_{uuid.uuid4().hex}"
+    payload = {
+        "type": "inbound",
+        "id": message_id,
+        "from": sender,
+        "to": to,
+        "body": body,
+        "timestamp": now().isoformat(),
+    }
+    return _signed(control.callback_url, orjson.dumps(payload), control)
+
+
+def _signed(url: str, raw: bytes, control: SenderControl) -> Delivery:
     headers = {"Content-Type": "application/json"}
     if control.signing_secret:
         headers[SIM_SIGNATURE_HEADER] = sign_sim(control.signing_secret, raw)

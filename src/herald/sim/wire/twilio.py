@@ -145,3 +145,28 @@ def receipt(message: SimMessage, status: str, control: SenderControl) -> Deliver
         SIGNATURE_HEADER: signature(message.signing_secret, message.callback_url, params),
     }
     return Delivery(message.callback_url, urlencode(params).encode(), headers)
+
+
+def inbound(control: SenderControl, sender: str, to: str, body: str) -> Delivery | None:
+    """An incoming message to ``to``, posted to its callback and signed with its signing secret
+    (the Auth Token of the account that number belongs to)."""
+    if not control.callback_url or not control.signing_secret:
+        return None
+    sid = f"SM{uuid.uuid4().hex}"
+    params = [
+        ("MessageSid", sid),
+        ("SmsSid", sid),
+        ("AccountSid", "AC" + "0" * 32),
+        ("From", sender),
+        ("To", to),
+        ("Body", body),
+        ("NumMedia", "0"),
+        ("NumSegments", "1"),
+        ("SmsStatus", "received"),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        SIGNATURE_HEADER: signature(control.signing_secret, control.callback_url, params),
+    }
+    return Delivery(control.callback_url, urlencode(params).encode(), headers)

@@ -108,6 +108,26 @@ def receipt(message: SimMessage, status: str, control: SenderControl) -> Deliver
     }
     if message.reference:
         params["client-ref"] = message.reference
+    return _signed(url, params, control)
+
+
+def inbound(control: SenderControl, sender: str, to: str, body: str) -> Delivery | None:
+    if not control.callback_url:
+        return None
+    words = body.split()
+    params = {
+        "msisdn": sender.lstrip("+"),
+        "to": to.lstrip("+"),
+        "messageId": str(uuid.uuid4()),
+        "text": body,
+        "type": "text" if body.isascii() else "unicode",
+        "keyword": words[0].upper() if words else "",
+        "message-timestamp": now().strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    return _signed(control.callback_url, params, control)
+
+
+def _signed(url: str, params: dict[str, str], control: SenderControl) -> Delivery:
     if control.signing_secret:
         params["timestamp"] = str(int(time.time()))
         params["nonce"] = secrets.token_hex(8)

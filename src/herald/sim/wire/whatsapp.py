@@ -217,12 +217,8 @@ def set_template_status(
         }
         delivery = _envelope(waba_id, "message_template_status_update", value, control)
         if delivery is not None:
-            sim.courier.spawn(lambda: _post(sim, delivery))
+            sim.courier.spawn(lambda: sim.courier.post_quietly(delivery))
     return template
-
-
-async def _post(sim: Simulator, delivery: Delivery) -> None:
-    await sim.courier.post(delivery)
 
 
 def _envelope(
@@ -263,3 +259,23 @@ def receipt(message: SimMessage, status: str, control: SenderControl) -> Deliver
         "statuses": [item],
     }
     return _envelope(message.sender, "messages", value, control)
+
+
+def inbound(control: SenderControl, sender: str, to: str, body: str) -> Delivery | None:
+    """A text from ``sender`` to the phone number id ``to``."""
+    wa_id = sender.lstrip("+")
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550100", "phone_number_id": to},
+        "contacts": [{"profile": {"name": "Simulated user"}, "wa_id": wa_id}],
+        "messages": [
+            {
+                "from": wa_id,
+                "id": _wamid(),
+                "timestamp": str(int(now().timestamp())),
+                "type": "text",
+                "text": {"body": body},
+            }
+        ],
+    }
+    return _envelope(to, "messages", value, control)
