@@ -89,8 +89,9 @@ async def send(account_sid: str, request: Request) -> Response:
         callback_url=form.get("StatusCallback"),
         signing_secret=credentials[1],
     )
+    created = _resource(message)  # as sent: accept() may move the status on at once
     sim.accept(message, receipt, can_read=to.startswith("whatsapp:"))
-    return json_response(_resource(message), 201)
+    return json_response(created, 201)
 
 
 @router.get("/{account_sid}/Messages/{message_sid}.json", summary="Fetch a message")
