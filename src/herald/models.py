@@ -5,6 +5,7 @@ Models live in their domain's ``models.py``; this module only gathers them.
 
 from herald.audit.models import AuditEntry
 from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
+from herald.channel.models import Channel, SenderPool, SenderPoolMember, StickySender
 from herald.contact.models import ConsentEvent, Contact, DoNotContact, SuppressionRule
 from herald.cost.models import CallingCode, PriceEntry
 from herald.imports.models import ImportBatch, ImportFilePart, ImportIssue
@@ -22,6 +23,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CallingCode",
+    "Channel",
     "ConsentEvent",
     "Contact",
     "DoNotContact",
@@ -36,7 +38,10 @@ __all__ = [
     "RefreshToken",
     "Segment",
     "SegmentMembership",
+    "SenderPool",
+    "SenderPoolMember",
     "ShortLink",
+    "StickySender",
     "SuppressionRule",
     "Tenant",
     "TenantSecret",
