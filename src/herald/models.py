@@ -12,6 +12,7 @@ from herald.imports.models import ImportBatch, ImportFilePart, ImportIssue
 from herald.kit.models import Base
 from herald.kit.ratelimit import RateLimitHit
 from herald.link.models import ShortLink
+from herald.message.models import Message, MessageEvent
 from herald.secret.models import TenantSecret
 from herald.segment.models import Segment, SegmentMembership
 from herald.tenant.models import Tenant
@@ -33,6 +34,8 @@ __all__ = [
     "Invitation",
     "MagicLinkToken",
     "Membership",
+    "Message",
+    "MessageEvent",
     "PriceEntry",
     "RateLimitHit",
     "RefreshToken",
