@@ -11,6 +11,7 @@ from herald.contact import routes as contact_routes
 from herald.cost import routes as cost_routes
 from herald.imports import routes as import_routes
 from herald.link import routes as link_routes
+from herald.message import routes as message_routes
 from herald.secret import routes as secret_routes
 from herald.segment import routes as segment_routes
 from herald.tenant import routes as tenant_routes
@@ -36,4 +37,6 @@ ROUTERS: list[APIRouter] = [
     whatsapp_routes.router,
     cost_routes.router,
     link_routes.router,
+    message_routes.router,
+    message_routes.events,
 ]

@@ -136,10 +136,16 @@ def entry_row(
     }
 
 
+def _is_audited(state: InstanceState[Any]) -> bool:
+    """A model that is its own log (messages and their events) says ``__audited__ = False``:
+    copying each of its rows into the audit log would double the writes and say nothing new."""
+    return bool(getattr(state.mapper.class_, "__audited__", True))
+
+
 def _describe(actor: Actor, state: InstanceState[Any], verb: str) -> dict[str, Any] | None:
     table = state.mapper.local_table.name  # type: ignore[attr-defined]
     tenant_id = _owner_tenant(state)
-    if table == AuditEntry.__tablename__ or tenant_id is None:
+    if table == AuditEntry.__tablename__ or tenant_id is None or not _is_audited(state):
         return None
     if verb == "updated":
         changes = _updates(state)

@@ -39,6 +39,8 @@ class MessageStatus(StrEnum):
 
 class Message(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "messages"
+    __audited__ = False
+    """Its own log (statuses, times, events): the audit log's flush listener skips it."""
     __personal_data__ = frozenset({"to_address", "from_address", "body", "template"})
     __table_args__ = (
         UniqueConstraint("tenant_id", "idempotency_key"),
@@ -107,6 +109,8 @@ class MessageEvent(IdMixin, TenantScopedMixin, Base):
     """Append-only: every state change of a message (analytics and outbound webhooks read it)."""
 
     __tablename__ = "events"
+    __audited__ = False
+    """Append-only and high-volume, it is a log itself: the audit log skips it."""
     __table_args__ = (
         Index("ix_events_tenant_id_occurred_at", "tenant_id", "occurred_at"),
         Index("ix_events_message_id", "message_id"),
