@@ -66,7 +66,7 @@ class Message(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     to_address: Mapped[str | None] = mapped_column(String(32))
     from_address: Mapped[str | None] = mapped_column(String(32))
     body: Mapped[str | None] = mapped_column(Text)
-    template: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    template: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     """A WhatsApp template message: name, language and parameters (or the components sent)."""
     encoding: Mapped[str | None] = mapped_column(String(8))
     segments: Mapped[int | None]
