@@ -5,6 +5,7 @@ from __future__ import annotations
 from herald.bench.scenarios import api as api_scenario
 from herald.bench.scenarios import imports as import_scenario
 from herald.bench.scenarios import segment as segment_scenario
+from herald.bench.scenarios import sms as sms_scenario
 from herald.bench.types import ScenarioSpec
 
 SCENARIOS: dict[str, ScenarioSpec] = {
@@ -22,5 +23,11 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         segment_scenario.run,
         1_000_000,
         "preview count of a 3-condition segment; baseline: the same count in plain SQL",
+    ),
+    "sms-inspect": ScenarioSpec(
+        sms_scenario.run,
+        1_000_000,
+        "characterise mixed SMS bodies (encoding, segments, parts); baseline: len() and "
+        "str.isascii() per body, the naive length / 160 or 70 guess",
     ),
 }

@@ -35,10 +35,11 @@ GSM_EXTENSION: Final = "\f^{}\\[~]|€"
 GSM_SINGLE, GSM_MULTI = 160, 153
 UCS2_SINGLE, UCS2_MULTI = 70, 67
 
-_GSM_CHARS: Final = frozenset(GSM_BASIC + GSM_EXTENSION)
 _NOT_BASIC: Final = re.compile(f"[^{re.escape(GSM_BASIC)}]")
-_EXTENSION_CHARS: Final = frozenset(GSM_EXTENSION)
+_NOT_GSM: Final = re.compile(f"[^{re.escape(GSM_BASIC + GSM_EXTENSION)}]")
 _EXTENSION_RE: Final = re.compile(f"[{re.escape(GSM_EXTENSION)}]")
+_ASTRAL_RE: Final = re.compile("[\U00010000-\U0010ffff]")
+"""Characters outside the Basic Multilingual Plane: a surrogate pair, two UCS-2 units."""
 
 _SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
 _SPACES += "\u202f\u205f\u3000\t"
@@ -126,52 +127,36 @@ _Measure = tuple[Encoding, int, tuple[str, ...], tuple[str, ...]]
 
 
 def _measure(text: str) -> _Measure:
-    if _NOT_BASIC.search(text) is None:
-        return GSM7, len(text), (), _plain_parts(text) if text else ()
-    chars = set(text)
-    outside = chars - _GSM_CHARS
+    first = _NOT_BASIC.search(text)
+    if first is None:
+        return GSM7, len(text), (), _cut(text, len(text), GSM_SINGLE, GSM_MULTI, _EXTENSION_RE)
+    outside = _NOT_GSM.findall(text, first.start())
     if not outside:
-        units = len(text) + sum(map(text.count, chars & _EXTENSION_CHARS))
-        return GSM7, units, (), _gsm_parts(text, units)
-    encoded = text.encode("utf-16-le", "surrogatepass")
-    forcing = tuple(sorted(outside, key=text.index))
-    return UCS2, len(encoded) // 2, forcing, _ucs2_parts(encoded)
+        units = len(text) + len(_EXTENSION_RE.findall(text, first.start()))
+        return GSM7, units, (), _cut(text, units, GSM_SINGLE, GSM_MULTI, _EXTENSION_RE)
+    units = len(text) + len(_ASTRAL_RE.findall(text, first.start()))
+    parts = _cut(text, units, UCS2_SINGLE, UCS2_MULTI, _ASTRAL_RE)
+    return UCS2, units, tuple(dict.fromkeys(outside)), parts
 
 
-def _plain_parts(text: str) -> tuple[str, ...]:
-    if len(text) <= GSM_SINGLE:
-        return (text,)
-    return tuple(text[i : i + GSM_MULTI] for i in range(0, len(text), GSM_MULTI))
-
-
-def _gsm_parts(text: str, units: int) -> tuple[str, ...]:
-    """Cut GSM text holding extension characters (two septets each) into segments."""
-    if units <= GSM_SINGLE:
-        return (text,)
+def _cut(text: str, units: int, single: int, multi: int, wide: re.Pattern[str]) -> tuple[str, ...]:
+    """Cut ``text`` (``units`` long) into the fewest segments, greedily: fill each with whole
+    characters, one unit each, or two for those ``wide`` matches (extension characters in
+    GSM-7, surrogate pairs in UCS-2)."""
+    if units <= single:
+        return (text,) if text else ()
+    total = len(text)
+    if units == total:
+        return tuple(text[i : i + multi] for i in range(0, total, multi))
     parts: list[str] = []
-    start, total = 0, len(text)
+    start = 0
     while start < total:
-        end = min(start + GSM_MULTI, total)
-        septets = end - start + len(_EXTENSION_RE.findall(text, start, end))
-        while septets > GSM_MULTI:
+        end = min(start + multi, total)
+        used = end - start + len(wide.findall(text, start, end))
+        while used > multi:
             end -= 1
-            septets -= 2 if text[end] in _EXTENSION_CHARS else 1
+            used -= 2 if wide.match(text, end) else 1
         parts.append(text[start:end])
-        start = end
-    return tuple(parts)
-
-
-def _ucs2_parts(encoded: bytes) -> tuple[str, ...]:
-    """Cut UTF-16-LE bytes into segments, never after a high surrogate (0xD800-0xDBFF)."""
-    if len(encoded) <= UCS2_SINGLE * 2:
-        return (encoded.decode("utf-16-le", "surrogatepass"),)
-    parts: list[str] = []
-    start, total, step = 0, len(encoded), UCS2_MULTI * 2
-    while start < total:
-        end = min(start + step, total)
-        if end < total and 0xD8 <= encoded[end - 1] <= 0xDB:
-            end -= 2
-        parts.append(encoded[start:end].decode("utf-16-le", "surrogatepass"))
         start = end
     return tuple(parts)
 
