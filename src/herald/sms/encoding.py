@@ -63,7 +63,6 @@ SMART_REPLACEMENTS: Final[dict[str, str]] = {
 }
 """Look-alikes outside GSM-7 and the GSM text that reads the same (invisible ones vanish)."""
 
-_SMART_TABLE: Final = {ord(k): v for k, v in SMART_REPLACEMENTS.items()}
 _SMART_CHARS: Final = frozenset(SMART_REPLACEMENTS)
 
 
@@ -164,16 +163,24 @@ def _cut(text: str, units: int, single: int, multi: int, wide: re.Pattern[str]) 
 def _smart(
     text: str, units: int, forcing: tuple[str, ...], parts: tuple[str, ...]
 ) -> SmsInspection:
-    """``text`` needs UCS-2: send its look-alikes instead when that is GSM-7 and no longer."""
+    """``text`` needs UCS-2: send its look-alikes instead when that is GSM-7 and no longer.
+
+    Every replacement is GSM text, so the result is GSM-7 exactly when each character that
+    forces UCS-2 has a replacement; otherwise nothing is translated at all.
+    """
     original_segments = len(parts)
     sent: str = text
     replacements: tuple[SmartReplacement, ...] = ()
-    replaced = text.translate(_SMART_TABLE)
-    if replaced and replaced != text:
+    if _SMART_CHARS.issuperset(forcing):
+        replaced = text
+        for char in forcing:
+            replaced = replaced.replace(char, SMART_REPLACEMENTS[char])
         candidate = _measure(replaced)
-        if candidate[0] == GSM7 and len(candidate[3]) <= original_segments:
-            sent, replacements = replaced, _replacements(text)
-            _, units, forcing, parts = candidate
+        if replaced and candidate[0] == GSM7 and len(candidate[3]) <= original_segments:
+            replacements = tuple(
+                SmartReplacement(c, SMART_REPLACEMENTS[c], text.count(c)) for c in forcing
+            )
+            sent, (_, units, forcing, parts) = replaced, candidate
     return SmsInspection(
         text=sent,
         encoding=UCS2 if forcing else GSM7,
@@ -187,8 +194,3 @@ def _smart(
         original_segments=original_segments,
         segments_saved=original_segments - len(parts),
     )
-
-
-def _replacements(text: str) -> tuple[SmartReplacement, ...]:
-    found = sorted(_SMART_CHARS.intersection(text), key=text.index)
-    return tuple(SmartReplacement(c, SMART_REPLACEMENTS[c], text.count(c)) for c in found)
