@@ -72,6 +72,13 @@ class TestBatch:
         assert out[5] == {"error": "line 6: expected a JSON string, got an array"}
         assert "limit is 10,000" in out[6]["error"]
 
+    def test_invalid_utf8_is_a_bad_line_not_a_failure(self) -> None:
+        result = runner.invoke(app, ["sms", "inspect", "--batch"], input=b'"\xff"\n"ok"\n')
+        assert result.exit_code == 0, result.output
+        bad, good = (orjson.loads(line) for line in result.stdout.splitlines())
+        assert bad["error"].startswith("line 1: not valid JSON")
+        assert good["parts"] == ["ok"]
+
     def test_smart_batch(self) -> None:
         result = runner.invoke(app, ["sms", "inspect", "--batch", "--smart"], input='"a…"\n')
         assert orjson.loads(result.stdout)["text"] == "a..."

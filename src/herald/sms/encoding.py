@@ -8,7 +8,8 @@ One segment carries 140 octets: 160 septets or 70 UCS-2 units; a concatenated me
 escape sequence or a surrogate pair: the whole character moves to the next segment.
 
 ``inspect`` runs on the send path and in bulk, so the common case (plain GSM text) costs one
-regular-expression scan; sets, translation tables and UTF-16 byte slicing do the rest in C.
+regular-expression scan and a few slices; further scans find extension characters, characters
+outside GSM-7 and surrogate pairs only when the first one found something to look at.
 """
 
 from __future__ import annotations
