@@ -6,6 +6,7 @@ Models live in their domain's ``models.py``; this module only gathers them.
 from herald.audit.models import AuditEntry
 from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
 from herald.contact.models import ConsentEvent, Contact, DoNotContact, SuppressionRule
+from herald.cost.models import CallingCode, PriceEntry
 from herald.imports.models import ImportBatch, ImportFilePart, ImportIssue
 from herald.kit.models import Base
 from herald.kit.ratelimit import RateLimitHit
@@ -13,11 +14,13 @@ from herald.secret.models import TenantSecret
 from herald.segment.models import Segment, SegmentMembership
 from herald.tenant.models import Tenant
 from herald.user.models import Invitation, Membership, User
+from herald.whatsapp.models import WhatsAppTemplate
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "CallingCode",
     "ConsentEvent",
     "Contact",
     "DoNotContact",
@@ -27,6 +30,7 @@ __all__ = [
     "Invitation",
     "MagicLinkToken",
     "Membership",
+    "PriceEntry",
     "RateLimitHit",
     "RefreshToken",
     "Segment",
@@ -35,4 +39,5 @@ __all__ = [
     "Tenant",
     "TenantSecret",
     "User",
+    "WhatsAppTemplate",
 ]

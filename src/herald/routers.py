@@ -8,12 +8,14 @@ from herald import health
 from herald.audit import routes as audit_routes
 from herald.auth import routes as auth_routes
 from herald.contact import routes as contact_routes
+from herald.cost import routes as cost_routes
 from herald.imports import routes as import_routes
 from herald.secret import routes as secret_routes
 from herald.segment import routes as segment_routes
 from herald.sms import routes as sms_routes
 from herald.tenant import routes as tenant_routes
 from herald.user import routes as user_routes
+from herald.whatsapp import routes as whatsapp_routes
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -30,5 +32,7 @@ ROUTERS: list[APIRouter] = [
     contact_routes.suppression_rules,
     import_routes.router,
     segment_routes.router,
+    whatsapp_routes.router,
+    cost_routes.router,
     sms_routes.router,
 ]

@@ -10,8 +10,8 @@ from sqlalchemy.exc import DBAPIError
 
 from herald.audit.models import AuditEntry
 from herald.audit.service import REDACTED, record
+from herald.kit.context import Role
 from herald.kit.database import Database
-from herald.user.models import Role
 from tests.conftest import TenantFixture
 
 

@@ -7,8 +7,8 @@ import httpx
 from sqlalchemy import update
 
 from herald.auth.models import ApiKey
+from herald.kit.context import Role
 from herald.kit.database import Database
-from herald.user.models import Role
 from tests.auth.support import bearer
 from tests.conftest import TenantFixture
 

@@ -6,9 +6,10 @@ import httpx
 import jwt
 from sqlalchemy import update
 
+from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.settings import Settings
-from herald.user.models import Membership, Role, User
+from herald.user.models import Membership, User
 from tests.auth.support import MakeUser, bearer, login
 from tests.conftest import TenantFixture
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from herald.auth.access import decode_access_token, issue_access_token, signing_key
+from herald.kit.context import Role
 from herald.kit.ids import new_id
 from herald.kit.mailer import ConsoleMailer, Mail, SmtpMailer, build_mailer
 from herald.settings import Settings
-from herald.user.models import Role
 
 
 class TestSigningKey:

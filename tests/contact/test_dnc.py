@@ -8,7 +8,7 @@ from uuid import uuid4
 import httpx
 
 from herald.contact.dnc_hash import phone_hash
-from herald.user.models import Role
+from herald.kit.context import Role
 from tests.conftest import MakeTenant, TenantFixture
 from tests.contact.helpers import create_contact
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from herald.audit.models import AuditEntry
 from herald.contact.eligibility import Purpose, eligible
 from herald.contact.models import ChannelKind, Contact
+from herald.kit.context import Role
 from herald.kit.database import Database
-from herald.user.models import Role
 from tests.conftest import TenantFixture
 from tests.contact.helpers import create_contact
 

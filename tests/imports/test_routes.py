@@ -12,9 +12,9 @@ from psycopg import sql
 
 from herald.contact.models import ConsentStatus
 from herald.imports.repository import EMAIL_INDEX, PHONE_INDEX
+from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.embedded import to_libpq_url
-from herald.user.models import Role
 from tests.conftest import TenantFixture
 from tests.imports.helpers import (
     add_contact,

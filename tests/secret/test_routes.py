@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import text
 
 from herald.audit.service import REDACTED
+from herald.kit.context import Role
 from herald.kit.crypto import CryptoError, current_keyring
 from herald.kit.database import Database
 from herald.kit.errors import NotFound
 from herald.secret.service import reveal
-from herald.user.models import Role
 from tests.conftest import TenantFixture
 
 PLAINTEXT = "twilio-auth-token-0123456789"

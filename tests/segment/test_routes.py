@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from herald.contact.models import ConsentStatus, Contact, Gender
+from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.segment.models import SegmentMembership
-from herald.user.models import Role
 from tests.conftest import TenantFixture
 from tests.segment.helpers import add_contacts, cond, every
 

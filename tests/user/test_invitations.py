@@ -7,9 +7,10 @@ from uuid import uuid4
 import httpx
 from sqlalchemy import update
 
+from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.mailer import MemoryMailer
-from herald.user.models import Invitation, Role
+from herald.user.models import Invitation
 from tests.auth.support import PASSWORD, MakeUser, bearer, signed_in
 from tests.conftest import TenantFixture
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from herald.user.models import Role
+from herald.kit.context import Role
 from tests.auth.support import MakeUser, signed_in
 from tests.conftest import TenantFixture
 

@@ -4,7 +4,7 @@ from uuid import uuid4
 
 import httpx
 
-from herald.user.models import Role
+from herald.kit.context import Role
 from tests.auth.support import MakeUser, signed_in
 from tests.conftest import TenantFixture
 

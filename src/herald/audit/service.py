@@ -1,6 +1,6 @@
 """The audit log: every change made on behalf of an authenticated caller, in the same transaction.
 
-Request sessions carry the caller in ``session.info["auth"]`` (see ``herald.auth.dependencies``).
+Request sessions carry the caller (``herald.kit.context.bind_actor``, done by the request path).
 A flush listener turns the ORM inserts, updates and deletes of tenant-owned rows into audit
 entries, so no route has to remember to log. Work that bypasses the ORM (imports, bulk updates)
 calls ``record`` itself, and so do events of sessions without a caller in ``session.info``
@@ -25,11 +25,10 @@ from sqlalchemy.orm import InstanceState, Session, UOWTransaction
 from herald.audit.models import AuditEntry
 from herald.audit.repository import AuditRepository, insert_entries
 from herald.audit.schemas import AuditFilters
-from herald.auth.dependencies import AuthContext
+from herald.kit.context import Actor, bound_actor
 from herald.kit.crypto import EncryptedJSON, EncryptedString
 from herald.kit.errors import BadRequest
-from herald.kit.pagination import PageParams
-from herald.tenant.models import Tenant
+from herald.kit.pagination import PageParams, Slice
 
 REDACTED = "[redacted]"
 PERSONAL = "[personal data]"
@@ -58,12 +57,11 @@ def _is_secret(state: InstanceState[Any], key: str) -> bool:
 
 
 def _owner_tenant(state: InstanceState[Any]) -> UUID | None:
-    """The tenant a row belongs to: its ``tenant_id``, or its own id for the tenant itself."""
-    if isinstance(state.obj(), Tenant):
-        tenant_id: UUID | None = state.dict.get("id")
-        return tenant_id
-    if "tenant_id" in state.mapper.columns:
-        owner: UUID | None = state.dict.get("tenant_id")
+    """The tenant a row belongs to: the value of its model's ``__owner_column__`` (``tenant_id``
+    unless the model says otherwise; the tenant itself says ``id``)."""
+    column = getattr(state.mapper.class_, "__owner_column__", "tenant_id")
+    if column in state.mapper.columns:
+        owner: UUID | None = state.dict.get(column)
         return owner
     return None
 
@@ -114,7 +112,7 @@ def _updates(state: InstanceState[Any]) -> dict[str, Any]:
 
 
 def entry_row(
-    auth: AuthContext | None,
+    actor: Actor | None,
     tenant_id: UUID,
     action: str,
     resource_type: str,
@@ -123,22 +121,22 @@ def entry_row(
 ) -> dict[str, Any]:
     """The column values of one entry; the actor and origin come from the caller, if any."""
     request_id = structlog.contextvars.get_contextvars().get("request_id")
-    user_agent = auth.user_agent if auth else None
+    user_agent = actor.user_agent if actor else None
     return {
         "tenant_id": tenant_id,
-        "actor_user_id": auth.user_id if auth else None,
-        "actor_api_key_id": auth.api_key_id if auth else None,
+        "actor_user_id": actor.user_id if actor else None,
+        "actor_api_key_id": actor.api_key_id if actor else None,
         "action": action,
         "resource_type": resource_type,
         "resource_id": None if resource_id is None else str(resource_id),
         "changes": _jsonable(changes),
-        "ip": auth.ip if auth else None,
+        "ip": actor.ip if actor else None,
         "user_agent": user_agent[:USER_AGENT_MAX] if user_agent else None,
         "request_id": request_id if isinstance(request_id, str) else None,
     }
 
 
-def _describe(auth: AuthContext, state: InstanceState[Any], verb: str) -> dict[str, Any] | None:
+def _describe(actor: Actor, state: InstanceState[Any], verb: str) -> dict[str, Any] | None:
     table = state.mapper.local_table.name  # type: ignore[attr-defined]
     tenant_id = _owner_tenant(state)
     if table == AuditEntry.__tablename__ or tenant_id is None:
@@ -151,19 +149,20 @@ def _describe(auth: AuthContext, state: InstanceState[Any], verb: str) -> dict[s
         changes = _snapshot(state, side="new" if verb == "created" else "old")
     resource_id = state.identity[0] if state.identity else state.dict.get("id")
     action = f"{_resource_name(state)}.{verb}"
-    return entry_row(auth, tenant_id, action, table, resource_id, changes)
+    return entry_row(actor, tenant_id, action, table, resource_id, changes)
 
 
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
-    auth = session.info.get("auth")
-    if not isinstance(auth, AuthContext):
+    bound = bound_actor(session)
+    if bound is None:
         return
+    actor, _tenant_id = bound
     touched = [
         *((obj, "created") for obj in session.new),
         *((obj, "updated") for obj in session.dirty),
         *((obj, "deleted") for obj in session.deleted),
     ]
-    rows = [row for obj, verb in touched if (row := _describe(auth, inspect(obj), verb))]
+    rows = [row for obj, verb in touched if (row := _describe(actor, inspect(obj), verb))]
     if rows:
         insert_entries(session.connection(), rows)
 
@@ -182,26 +181,25 @@ async def record(
     *,
     changes: dict[str, Any] | None = None,
     tenant_id: UUID | None = None,
-    actor: AuthContext | None = None,
+    actor: Actor | None = None,
 ) -> None:
     """Log, in the current transaction, work the ORM listener does not see: bulk SQL
     (imports, bulk updates) and events of sessions outside a request's tenant scope (sign-in
     events), for which the caller names the ``actor``. The actor's tenant is used unless
     ``tenant_id`` is given (background jobs)."""
-    if actor is None:
-        found = session.info.get("auth")
-        actor = found if isinstance(found, AuthContext) else None
-    auth = actor
-    owner = tenant_id or (auth.tenant_id if auth else None)
+    bound = bound_actor(session)
+    if actor is None and bound is not None:
+        actor = bound[0]
+    owner = tenant_id or (bound[1] if bound else None)
     if owner is None:
         raise ValueError("record() needs a tenant: pass tenant_id outside an API request.")
-    row = entry_row(auth, owner, action, resource_type, resource_id, changes or {})
+    row = entry_row(actor, owner, action, resource_type, resource_id, changes or {})
     await AuditRepository(session).add(row)
 
 
 async def list_entries(
     session: AsyncSession, tenant_id: UUID, filters: AuditFilters, params: PageParams
-) -> list[AuditEntry]:
+) -> Slice[AuditEntry]:
     if filters.since and filters.until and filters.since >= filters.until:
         raise BadRequest("'since' must be earlier than 'until'.")
     return await AuditRepository(session).list(tenant_id, filters, params)

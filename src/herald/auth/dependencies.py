@@ -8,8 +8,8 @@ commits when the route returns and rolls back when it raises.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Annotated
 from uuid import UUID
 
@@ -19,77 +19,74 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.auth.access import decode_access_token
 from herald.auth.service import KEY_PREFIX, authenticate_api_key, ensure_tenant_active
-from herald.kit.database import Database, scope_to_tenant
+from herald.kit.context import Actor, AuthContext, Role, bind_actor
+from herald.kit.database import Database
 from herald.kit.errors import Forbidden, Unauthorized
 from herald.kit.mailer import Mailer
 from herald.kit.ratelimit import RateLimiter
 from herald.settings import Settings
-from herald.user.models import Role
 from herald.user.repository import UserRepository
 
 bearer = HTTPBearer(auto_error=False, description="An API key (hk_…) or an access token.")
 
 
-@dataclass
-class AuthContext:
-    tenant_id: UUID
-    role: Role
-    session: AsyncSession
-    user_id: UUID | None = None
-    api_key_id: UUID | None = None
-    ip: str | None = None
-    user_agent: str | None = None
-
-    @property
-    def actor(self) -> str:
-        return f"user:{self.user_id}" if self.user_id else f"api_key:{self.api_key_id}"
-
-
-@dataclass(frozen=True)
-class Principal:
-    tenant_id: UUID
-    role: Role
-    user_id: UUID | None = None
-    api_key_id: UUID | None = None
-
-
-async def _principal(session: AsyncSession, settings: Settings, token: str) -> Principal:
-    """An API key, or a user's access token. For a user the membership's *current* role counts,
-    not the one in the token: a demotion or removal takes effect on the next request."""
+async def _authenticate(
+    session: AsyncSession, settings: Settings, token: str
+) -> tuple[UUID, Role, Actor]:
+    """An API key, or a user's access token, checked in the statement that also scopes the
+    transaction to the caller's tenant. For a user the membership's *current* role counts, not
+    the one in the token: a demotion or removal takes effect on the next request."""
     if token.startswith(KEY_PREFIX):
         key = await authenticate_api_key(session, token)
-        return Principal(tenant_id=key.tenant_id, role=key.role, api_key_id=key.id)
+        return key.tenant_id, key.role, Actor(api_key_id=key.id)
     claims = decode_access_token(settings, token)
-    found = await UserRepository(session).active_membership(claims.tenant_id, claims.user_id)
+    repo = UserRepository(session)
+    found = await repo.active_membership(claims.tenant_id, claims.user_id, scope=True)
     if found is None:
         raise Unauthorized("You are no longer a member of this tenant; sign in again.")
     membership, tenant_status = found
     ensure_tenant_active(tenant_status)
-    return Principal(tenant_id=claims.tenant_id, role=membership.role, user_id=claims.user_id)
+    return claims.tenant_id, membership.role, Actor(user_id=claims.user_id)
 
 
-def get_database(request: Request) -> Database:
+def _database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_app_settings(request: Request) -> Settings:
+def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_mailer(request: Request) -> Mailer:
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+# Dependencies are coroutines: FastAPI runs a plain function in a thread pool, a hand-off that
+# costs more than the function itself.
+
+
+async def get_database(request: Request) -> Database:
+    return _database(request)
+
+
+async def get_app_settings(request: Request) -> Settings:
+    return _settings(request)
+
+
+async def get_mailer(request: Request) -> Mailer:
     """The app's mailer (``create_app`` sets it from the settings; tests swap it)."""
     mailer: Mailer = request.app.state.mailer
     return mailer
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
-    return RateLimiter(get_database(request), get_app_settings(request).auth_rate_limit_per_minute)
+async def get_rate_limiter(request: Request) -> RateLimiter:
+    return RateLimiter(_database(request), _settings(request).auth_rate_limit_per_minute)
 
 
-def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+async def client_ip(request: Request) -> str | None:
+    return _ip(request)
 
 
 Db = Annotated[Database, Depends(get_database)]
@@ -107,26 +104,21 @@ async def authenticated(
     before the response is sent, so a client never holds a 2xx for work that was rolled back."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Send 'Authorization: Bearer <api key or access token>'.")
-    db = get_database(request)
-    async with db.sessionmaker() as session, session.begin():
-        principal = await _principal(session, get_app_settings(request), credentials.credentials)
-        await scope_to_tenant(session, principal.tenant_id)
-        ctx = AuthContext(
-            tenant_id=principal.tenant_id,
-            role=principal.role,
-            session=session,
-            user_id=principal.user_id,
-            api_key_id=principal.api_key_id,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
+    async with _database(request).sessionmaker() as session, session.begin():
+        tenant_id, role, who = await _authenticate(
+            session, _settings(request), credentials.credentials
         )
+        actor = replace(who, ip=_ip(request), user_agent=request.headers.get("user-agent"))
+        ctx = AuthContext(tenant_id=tenant_id, role=role, session=session, actor=actor)
         request.state.auth = ctx
-        session.info["auth"] = ctx  # who acts, for the audit log's flush listener
+        bind_actor(session, actor, tenant_id)  # for the audit log's flush listener
         yield ctx
 
 
-def require(minimum: Role) -> Callable[[AuthContext], AuthContext]:
-    def check(ctx: Annotated[AuthContext, Depends(authenticated, scope="function")]) -> AuthContext:
+def require(minimum: Role) -> Callable[[AuthContext], Awaitable[AuthContext]]:
+    async def check(
+        ctx: Annotated[AuthContext, Depends(authenticated, scope="function")],
+    ) -> AuthContext:
         if not ctx.role.at_least(minimum):
             raise Forbidden(
                 f"This action needs the {minimum.value} role or higher; you are {ctx.role.value}."
@@ -143,7 +135,7 @@ Admin = Annotated[AuthContext, Depends(require(Role.admin))]
 Owner = Annotated[AuthContext, Depends(require(Role.owner))]
 
 
-def signed_in_user(
+async def signed_in_user(
     ctx: Annotated[AuthContext, Depends(authenticated, scope="function")],
 ) -> AuthContext:
     if ctx.user_id is None:

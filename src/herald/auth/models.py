@@ -6,6 +6,7 @@ from uuid import UUID
 from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from herald.kit.context import Role
 from herald.kit.models import (
     Base,
     IdMixin,
@@ -14,7 +15,6 @@ from herald.kit.models import (
     str_enum,
     utcnow,
 )
-from herald.user.models import Role
 
 
 class ApiKey(IdMixin, TenantScopedMixin, TimestampMixin, Base):

@@ -9,11 +9,12 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.auth.models import ApiKey
-from herald.auth.repository import ApiKeyRepository
-from herald.auth.tokens import digest, random_token, same_digest
+from herald.auth.repository import ApiKeyRepository, KeyCredential
+from herald.kit.context import Role
 from herald.kit.errors import Forbidden, NotFound, Unauthorized
+from herald.kit.pagination import PageParams, Slice
+from herald.kit.tokens import digest, random_token, same_digest
 from herald.tenant.models import TenantStatus
-from herald.user.models import Role
 
 KEY_PREFIX = "hk_"
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -62,23 +63,22 @@ async def issue_api_key(
     return IssuedKey(key=key, secret=secret)
 
 
-async def authenticate_api_key(session: AsyncSession, raw: str) -> ApiKey:
-    """The live key matching ``raw``; 401 when unknown, revoked or expired."""
+async def authenticate_api_key(session: AsyncSession, raw: str) -> KeyCredential:
+    """The live key matching ``raw``, with the transaction scoped to its tenant; 401 when
+    unknown, revoked or expired, 403 when its tenant is suspended."""
     prefix, whole = _split(raw)
     repo = ApiKeyRepository(session)
-    found = await repo.by_prefix(prefix)
-    if found is None or not same_digest(whole, found[0].key_hash):
+    key = await repo.credential(prefix)
+    if key is None or not same_digest(whole, key.key_hash):
         raise Unauthorized("The API key is not valid.")
-    key, tenant_status = found
     now = datetime.now(UTC)
     if key.revoked_at is not None:
         raise Unauthorized("The API key was revoked; create a new one.")
     if key.expires_at is not None and key.expires_at <= now:
         raise Unauthorized("The API key has expired; create a new one.")
-    ensure_tenant_active(tenant_status)
+    ensure_tenant_active(key.tenant_status)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
         await repo.touch(key.id, now)
-        key.last_used_at = now
     return key
 
 
@@ -99,3 +99,20 @@ async def revoke_api_key(session: AsyncSession, tenant_id: UUID, key_id: UUID) -
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
     return key
+
+
+async def revoke_keys_above(
+    session: AsyncSession, tenant_id: UUID, user_id: UUID, role: Role | None
+) -> None:
+    """A member's API keys must not outlast their power: on removal (``role`` None) every key
+    they created is revoked; on demotion, those whose role is above the new one."""
+    now = datetime.now(UTC)
+    for key in await ApiKeyRepository(session).live_keys_created_by(tenant_id, user_id):
+        if role is None or not role.at_least(key.role):
+            key.revoked_at = now
+
+
+async def list_api_keys(
+    session: AsyncSession, tenant_id: UUID, params: PageParams
+) -> Slice[ApiKey]:
+    return await ApiKeyRepository(session).list(tenant_id, params)

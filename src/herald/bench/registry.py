@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from herald.bench.scenarios import api as api_scenario
+from herald.bench.scenarios import cost as cost_scenario
 from herald.bench.scenarios import imports as import_scenario
 from herald.bench.scenarios import segment as segment_scenario
 from herald.bench.scenarios import sms as sms_scenario
@@ -23,6 +24,11 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         segment_scenario.run,
         1_000_000,
         "preview count of a 3-condition segment; baseline: the same count in plain SQL",
+    ),
+    "cost": ScenarioSpec(
+        cost_scenario.run,
+        1_000_000,
+        "price one SMS to an audience in 12 countries; baseline: the audience grouped in plain SQL",
     ),
     "sms-inspect": ScenarioSpec(
         sms_scenario.run,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from herald.auth.dependencies import AuthContext, Manager, Viewer
+from herald.auth.dependencies import Manager, Viewer
 from herald.contact import service
 from herald.contact.models import ConsentStatus, DncReason
 from herald.contact.schemas import (
@@ -37,9 +37,9 @@ from herald.contact.schemas import (
     SuppressionRuleRead,
     SuppressionRuleUpdate,
 )
+from herald.kit.context import AuthContext, Role
 from herald.kit.errors import Forbidden
 from herald.kit.pagination import Page, PageParams, page_params
-from herald.user.models import Role
 
 contacts = APIRouter(prefix="/v1/contacts", tags=["contacts"])
 dnc = APIRouter(prefix="/v1/dnc", tags=["do not contact"])
@@ -49,7 +49,7 @@ Pages = Annotated[PageParams, Depends(page_params)]
 
 
 def who(auth: AuthContext) -> service.Who:
-    return service.Who(actor=auth.actor, ip=auth.ip)
+    return service.Who(actor=auth.actor.label, ip=auth.ip)
 
 
 def contact_filter(

@@ -83,7 +83,7 @@ async def create_import(
         file.filename or "upload.csv",
         options,
         force=force,
-        actor=auth.actor,
+        actor=auth.actor.label,
     )
     return service.to_read(batch)
 

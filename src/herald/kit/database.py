@@ -8,17 +8,20 @@ every statement to that tenant even if a query forgets its ``WHERE tenant_id = â
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Text, cast, event, exc, func, literal, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import QueryableAttribute
 
 from herald.kit.embedded import is_running, start_embedded, stop_embedded
 from herald.kit.rls import APP_ROLE, TENANT_SETTING
@@ -48,14 +51,20 @@ def database_url(settings: Settings) -> Iterator[str]:
             stop_embedded(settings.data_dir)
 
 
+SUSPECT_AFTER_IDLE = 30.0
+"""Seconds a pooled connection may sit unused before it is pinged at checkout: a busy pool
+pays no ping, while one that idled (a restarted server, a dropped socket) is checked first."""
+
+
 class Database:
     """Owns the engine and the session factory of one process."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            url, pool_size=pool_size, max_overflow=pool_size
         )
+        _ping_when_suspect(self.engine)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def dispose(self) -> None:
@@ -75,11 +84,39 @@ class Database:
             yield session
 
 
+def _ping_when_suspect(engine: AsyncEngine) -> None:
+    """Ping a connection at checkout only when it idled longer than ``SUSPECT_AFTER_IDLE``;
+    a failed ping makes the pool replace it (``DisconnectionError``)."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(_dbapi: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < SUSPECT_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except Exception as error:  # whatever the driver raises, the connection is unusable
+            raise exc.DisconnectionError("the pooled connection did not answer a ping") from error
+
+
+def scope_columns(
+    tenant_id: UUID | ColumnElement[Any] | QueryableAttribute[Any],
+) -> tuple[ColumnElement[Any], ...]:
+    """Select these to switch the current transaction to the app role and one tenant (both
+    reset at its end). The request path adds them to the statement that authenticates the
+    caller, so scoping costs no round trip of its own."""
+    tenant = literal(str(tenant_id)) if isinstance(tenant_id, UUID) else cast(tenant_id, Text)
+    return (
+        func.set_config(TENANT_SETTING, tenant, True),
+        func.set_config("role", APP_ROLE, True),
+    )
+
+
 async def scope_to_tenant(session: AsyncSession, tenant_id: UUID) -> None:
     """Switch the current transaction to the app role and one tenant (both reset at its end)."""
-    await session.execute(
-        select(
-            func.set_config(TENANT_SETTING, str(tenant_id), True),
-            func.set_config("role", APP_ROLE, True),
-        )
-    )
+    await session.execute(select(*scope_columns(tenant_id)))

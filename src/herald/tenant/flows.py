@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.auth.service import IssuedKey, issue_api_key
+from herald.kit.context import Role
 from herald.tenant.models import Tenant
 from herald.tenant.schemas import TenantCreate
 from herald.tenant.service import create_tenant
-from herald.user.models import Role, User
+from herald.user.models import User
 from herald.user.service import add_member, get_or_create_user
 
 

@@ -8,13 +8,14 @@ from uuid import UUID
 import typer
 
 from herald.kit.console import console, emit_json, errors
+from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.errors import HeraldError
 from herald.kit.pagination import MAX_LIMIT, PageParams
-from herald.kit.runtime import run_with_database
+from herald.runtime.database import run_with_database
 from herald.tenant.service import get_tenant
 from herald.user import service
-from herald.user.models import Membership, Role, User
+from herald.user.models import Membership, User
 from herald.user.repository import UserRepository
 
 app = typer.Typer(help="Manage users and their memberships.", no_args_is_help=True)

@@ -1,33 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from herald.kit.context import Role
 from herald.kit.models import Base, IdMixin, TenantScopedMixin, TimestampMixin, str_enum
-
-
-class Role(StrEnum):
-    """A member's role in one tenant, from most to least powerful."""
-
-    owner = "owner"
-    admin = "admin"
-    manager = "manager"
-    agent = "agent"
-    viewer = "viewer"
-
-    @property
-    def rank(self) -> int:
-        return _RANKS[self]
-
-    def at_least(self, other: Role) -> bool:
-        return self.rank >= other.rank
-
-
-_RANKS = {Role.owner: 5, Role.admin: 4, Role.manager: 3, Role.agent: 2, Role.viewer: 1}
 
 
 class User(IdMixin, TimestampMixin, Base):

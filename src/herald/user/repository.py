@@ -4,18 +4,35 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Select, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Select, bindparam, delete, select, update
 
-from herald.kit.pagination import PageParams, keyset
+from herald.kit.context import Role
+from herald.kit.database import scope_columns
+from herald.kit.pagination import PageParams, Slice, keyset
+from herald.kit.repository import Repository
 from herald.tenant.models import Tenant, TenantStatus
-from herald.user.models import Invitation, Membership, Role, User
+from herald.user.models import Invitation, Membership, User
 
 
-class UserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+def _membership_query(*extra: ColumnElement[Any]) -> Select[Any]:
+    return (
+        select(Membership, Tenant.status, *extra)
+        .join(User, User.id == Membership.user_id)
+        .join(Tenant, Tenant.id == Membership.tenant_id)
+        .where(
+            Membership.tenant_id == bindparam("tenant_id"),
+            Membership.user_id == bindparam("user_id"),
+            User.is_active.is_(True),
+        )
+    )
 
+
+_MEMBERSHIP = _membership_query()
+_SCOPED_MEMBERSHIP = _membership_query(*scope_columns(Membership.tenant_id))
+"""Built once: asked on every request made with an access token."""
+
+
+class UserRepository(Repository):
     async def by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email.lower()))
 
@@ -33,22 +50,14 @@ class UserRepository:
         )
 
     async def active_membership(
-        self, tenant_id: UUID, user_id: UUID
+        self, tenant_id: UUID, user_id: UUID, *, scope: bool = False
     ) -> tuple[Membership, TenantStatus] | None:
         """The membership, if the user is still a member and the account is enabled, with the
-        tenant's status (in the same query: it is asked on every request)."""
-        row = (
-            await self.session.execute(
-                select(Membership, Tenant.status)
-                .join(User, User.id == Membership.user_id)
-                .join(Tenant, Tenant.id == Membership.tenant_id)
-                .where(
-                    Membership.tenant_id == tenant_id,
-                    Membership.user_id == user_id,
-                    User.is_active.is_(True),
-                )
-            )
-        ).first()
+        tenant's status (in the same query: it is asked on every request). With ``scope`` the
+        same statement scopes the transaction to the tenant (see ``scope_columns``)."""
+        stmt = _SCOPED_MEMBERSHIP if scope else _MEMBERSHIP
+        params = {"tenant_id": tenant_id, "user_id": user_id}
+        row = (await self.session.execute(stmt, params)).first()
         return None if row is None else (row[0], row[1])
 
     async def memberships_of(self, user_id: UUID) -> list[tuple[Membership, Tenant]]:
@@ -99,10 +108,7 @@ class UserRepository:
         await self.session.delete(membership)
 
 
-class InvitationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class InvitationRepository(Repository):
     def add(self, invitation: Invitation) -> None:
         self.session.add(invitation)
 
@@ -113,16 +119,11 @@ class InvitationRepository:
             )
         )
 
-    async def pending(self, tenant_id: UUID, params: PageParams) -> list[Invitation]:
-        stmt = keyset(
-            select(Invitation).where(
-                Invitation.tenant_id == tenant_id, Invitation.accepted_at.is_(None)
-            ),
-            params,
-            Invitation.id,
-            Invitation.id,
+    async def pending(self, tenant_id: UUID, params: PageParams) -> Slice[Invitation]:
+        stmt = select(Invitation).where(
+            Invitation.tenant_id == tenant_id, Invitation.accepted_at.is_(None)
         )
-        return list(await self.session.scalars(stmt))
+        return await self.page(stmt, params, Invitation.id, Invitation.id)
 
     async def withdraw_pending(self, tenant_id: UUID, email: str) -> None:
         """Delete the unaccepted invitations of ``email``: a new one replaces them."""
