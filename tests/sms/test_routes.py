@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import orjson
 
+from herald.kit.context import Role
 from herald.sms.encoding import inspect
 from herald.sms.schemas import MAX_TEXT
-from herald.user.models import Role
 from tests.conftest import TenantFixture
 
 URL = "/v1/tools/sms-inspect"
