@@ -71,6 +71,18 @@ class TestSend:
         made = await send(client, tenant, channel_id=sms, to=phone(), body="Привет " * 12)
         assert (made["encoding"], made["segments"]) == ("UCS-2", 2)
 
+    async def test_smart_encoding_sends_gsm_look_alikes(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, sms: UUID
+    ) -> None:
+        smart = {"settings": {"smart_encoding": True}}
+        changed = await client.patch("/v1/tenant", json=smart, headers=tenant.headers)
+        assert changed.status_code == 200, changed.text
+        key = {**tenant.headers, "Idempotency-Key": "smart"}
+        body = {"channel_id": sms, "to": phone(), "body": "It\u2019s \u201cready\u201d"}
+        made = await send(client, tenant, headers=key, **body)
+        assert (made["body"], made["encoding"]) == ('It\'s "ready"', "GSM-7")
+        assert (await send(client, tenant, headers=key, **body))["id"] == made["id"]
+
     @pytest.mark.parametrize(
         ("body", "said"),
         [

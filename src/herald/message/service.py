@@ -17,7 +17,7 @@ from herald.audit.service import record
 from herald.channel.models import Channel
 from herald.contact.eligibility import Purpose
 from herald.contact.models import ChannelKind, ConsentStatus
-from herald.contact.service import parse_or_422, tenant_region
+from herald.contact.service import parse_or_422
 from herald.cost.pricing import Category
 from herald.cost.service import country_of_phone, price_message
 from herald.kit.errors import Conflict, NotFound, Unprocessable
@@ -25,7 +25,9 @@ from herald.kit.pagination import PageParams, Slice
 from herald.message.models import EventType, Message
 from herald.message.repository import MessageRepository, Standing, record_events
 from herald.message.schemas import EventFilters, MessageCreate, MessageFilters, TemplateRef
-from herald.message.sms import sms_shape
+from herald.sms.encoding import inspect
+from herald.tenant.models import Tenant
+from herald.tenant.service import get_tenant, settings_of
 from herald.whatsapp.models import TemplateCategory, TemplateStatus
 from herald.whatsapp.repository import TemplateRepository
 from herald.whatsapp.templates import TemplateValues, render_components
@@ -66,18 +68,19 @@ async def create_message(
     """Queue one message and its ``queued`` event. With an ``idempotency_key`` the first
     request wins: later ones with the same key (even concurrent ones) get its message back."""
     repo = MessageRepository(session)
+    tenant = await get_tenant(session, tenant_id)
     if idempotency_key is not None:
         earlier = await repo.by_key(tenant_id, idempotency_key)
         if earlier is not None:
-            return await _same_request(session, tenant_id, earlier, data)
+            return _same_request(tenant, earlier, data)
     channel = await repo.channel(tenant_id, data.channel_id)
     if channel is None:
         raise NotFound(f"No channel {data.channel_id}; list yours with GET /v1/channels.")
     _check_medium(channel, data)
-    standing = await _recipient(session, tenant_id, channel.kind, data)
+    standing = await _recipient(session, tenant, channel.kind, data)
     refuse_ineligible(standing, channel.kind, data.purpose)
     phone = standing.phone or ""
-    content = await _content(session, tenant_id, channel, data.body, data.template, phone)
+    content = await _content(session, tenant, channel, data.body, data.template)
     price = await price_message(
         session,
         tenant_id,
@@ -107,7 +110,7 @@ async def create_message(
         assert idempotency_key is not None
         winner = await repo.by_key(tenant_id, idempotency_key)
         assert winner is not None
-        return await _same_request(session, tenant_id, winner, data)
+        return _same_request(tenant, winner, data)
     await record_events(
         session,
         [
@@ -139,20 +142,20 @@ def _check_medium(channel: Channel, data: MessageCreate) -> None:
 
 
 async def _recipient(
-    session: AsyncSession, tenant_id: UUID, kind: ChannelKind, data: MessageCreate
+    session: AsyncSession, tenant: Tenant, kind: ChannelKind, data: MessageCreate
 ) -> Standing:
     """The recipient's contact and standing; a new number becomes a contact (source api)."""
     repo = MessageRepository(session)
     if data.to is not None:
-        phone = parse_or_422(data.to, await tenant_region(session, tenant_id, None), "to")
-        contact_id, created = await repo.contact_for_number(tenant_id, phone)
+        phone = parse_or_422(data.to, tenant.country, "to")
+        contact_id, created = await repo.contact_for_number(tenant.id, phone)
         if created:
             changes = {"source": {"old": None, "new": "api"}}
             await record(session, "contact.created", "contacts", contact_id, changes=changes)
     else:
         assert data.contact_id is not None
         contact_id = data.contact_id
-    standing = await repo.standing(tenant_id, contact_id, kind, data.purpose)
+    standing = await repo.standing(tenant.id, contact_id, kind, data.purpose)
     if standing is None:
         raise NotFound(f"No contact {contact_id}.")
     return standing
@@ -190,19 +193,20 @@ def refuse_ineligible(standing: Standing, kind: ChannelKind, purpose: Purpose) -
 
 async def _content(
     session: AsyncSession,
-    tenant_id: UUID,
+    tenant: Tenant,
     channel: Channel,
     body: str | None,
     template: TemplateRef | None,
-    phone: str,
 ) -> Content:
+    """What is sent and how it counts; with the tenant's smart encoding, the SMS body stored
+    is the one with GSM look-alikes, the text the provider will get."""
     if template is not None:
-        return await _template_content(session, tenant_id, channel, template)
+        return await _template_content(session, tenant.id, channel, template)
     assert body is not None
     if channel.kind is ChannelKind.whatsapp:
         return Content(body=body, category=Category.service)
-    encoding, segments = sms_shape(body)
-    return Content(body=body, encoding=encoding, segments=segments)
+    sms = inspect(body, smart=settings_of(tenant).smart_encoding)
+    return Content(body=sms.text, encoding=sms.encoding, segments=sms.segments)
 
 
 async def _template_content(
@@ -227,12 +231,10 @@ async def _template_content(
     )
 
 
-async def _same_request(
-    session: AsyncSession, tenant_id: UUID, earlier: Message, data: MessageCreate
-) -> Message:
+def _same_request(tenant: Tenant, earlier: Message, data: MessageCreate) -> Message:
     """The message an idempotency key already named, if this request asks for the same."""
     if data.to is not None:
-        phone = parse_or_422(data.to, await tenant_region(session, tenant_id, None), "to")
+        phone = parse_or_422(data.to, tenant.country, "to")
         same_recipient = earlier.to_address == phone
     else:
         same_recipient = earlier.contact_id == data.contact_id
@@ -240,7 +242,7 @@ async def _same_request(
         same_recipient
         and earlier.channel_id == data.channel_id
         and earlier.purpose == data.purpose
-        and earlier.body == data.body
+        and _same_body(earlier.body, data.body)
         and _same_template(earlier.template, data.template)
     )
     if not same:
@@ -250,6 +252,13 @@ async def _same_request(
             message_id=str(earlier.id),
         )
     return earlier
+
+
+def _same_body(stored: str | None, asked: str | None) -> bool:
+    """The stored SMS body may be the asked one with GSM look-alikes (smart encoding)."""
+    if stored == asked:
+        return True
+    return stored is not None and asked is not None and stored == inspect(asked, smart=True).text
 
 
 def _same_template(stored: dict[str, Any] | None, asked: TemplateRef | None) -> bool:
