@@ -219,6 +219,20 @@ class TestEligibility:
         refused = await send(client, tenant, 422, channel_id=sms, to=to, body="Hi")
         assert refused["rule"] == "do_not_contact"
 
+    async def test_an_erased_persons_number_stays_refused(
+        self, client: httpx.AsyncClient, db: Database, tenant: TenantFixture, sms: UUID
+    ) -> None:
+        to = phone()
+        contact_id = await make_contact(db, tenant.id, phone_e164=to)
+        erased = await client.delete(
+            f"/v1/contacts/{contact_id}", params={"erase": "true"}, headers=tenant.headers
+        )
+        assert erased.status_code == 204, erased.text
+        refused = await send(client, tenant, 422, channel_id=sms, to=to, body="Hi again")
+        assert refused["rule"] == "do_not_contact"
+        gone = await send(client, tenant, 422, channel_id=sms, contact_id=contact_id, body="Hi")
+        assert gone["rule"] == "erased"
+
     async def test_opted_out_on_sms_only(
         self, client: httpx.AsyncClient, db: Database, tenant: TenantFixture, sms: UUID
     ) -> None:

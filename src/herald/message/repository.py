@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, select, update
@@ -29,6 +29,18 @@ from herald.message.models import EventType, Message, MessageEvent
 from herald.message.schemas import EventFilters, MessageFilters
 
 EVENT_COLUMNS = ("tenant_id", "type", "message_id", "contact_id", "campaign_id", "data")
+
+
+class NewEvent(TypedDict, total=False):
+    """One row for ``record_events``: ``tenant_id`` and ``type`` are required."""
+
+    tenant_id: UUID
+    type: EventType | str
+    message_id: UUID | None
+    contact_id: UUID | None
+    campaign_id: UUID | None
+    data: dict[str, Any]
+    occurred_at: datetime
 
 
 @dataclass(frozen=True)
@@ -147,13 +159,13 @@ class MessageRepository(Repository):
             eligible=bool(row[7]),
         )
 
-    async def insert_once(self, values: dict[str, Any]) -> UUID | None:
+    async def insert_once(self, values: dict[str, Any]) -> Message | None:
         """Insert the message unless its tenant already holds its idempotency key (then
         ``None``): the unique constraint, not a prior read, decides between racing requests."""
         stmt = insert(Message).values(**values)
         if values.get("idempotency_key") is not None:
             stmt = stmt.on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
-        inserted: UUID | None = await self.session.scalar(stmt.returning(Message.id))
+        inserted: Message | None = await self.session.scalar(stmt.returning(Message))
         return inserted
 
     async def list(

@@ -23,7 +23,7 @@ from herald.cost.service import country_of_phone, price_message
 from herald.kit.errors import Conflict, NotFound, Unprocessable
 from herald.kit.pagination import PageParams, Slice
 from herald.message.models import EventType, Message
-from herald.message.repository import MessageRepository, Standing, record_events
+from herald.message.repository import MessageRepository, NewEvent, Standing, record_events
 from herald.message.schemas import EventFilters, MessageCreate, MessageFilters, TemplateRef
 from herald.sms.encoding import inspect
 from herald.tenant.models import Tenant
@@ -105,25 +105,19 @@ async def create_message(
         "currency": price.currency,
         "idempotency_key": idempotency_key,
     }
-    message_id = await repo.insert_once(values)
-    if message_id is None:  # a concurrent request with the same key won the race
+    message = await repo.insert_once(values)
+    if message is None:  # a concurrent request with the same key won the race
         assert idempotency_key is not None
         winner = await repo.by_key(tenant_id, idempotency_key)
         assert winner is not None
         return _same_request(tenant, winner, data)
-    await record_events(
-        session,
-        [
-            {
-                "tenant_id": tenant_id,
-                "type": EventType.queued,
-                "message_id": message_id,
-                "contact_id": standing.contact_id,
-            }
-        ],
-    )
-    message = await repo.get(tenant_id, message_id)
-    assert message is not None
+    queued: NewEvent = {
+        "tenant_id": tenant_id,
+        "type": EventType.queued,
+        "message_id": message.id,
+        "contact_id": standing.contact_id,
+    }
+    await record_events(session, [queued])
     return message
 
 
