@@ -79,33 +79,9 @@ async def create_message(
     _check_medium(channel, data)
     standing = await _recipient(session, tenant, channel.kind, data)
     refuse_ineligible(standing, channel.kind, data.purpose)
-    phone = standing.phone or ""
     content = await _content(session, tenant, channel, data.body, data.template)
-    price = await price_message(
-        session,
-        tenant_id,
-        provider=channel.provider,
-        kind=channel.kind,
-        country=country_of_phone(phone),
-        segments=content.segments or 1,
-        category=content.category,
-    )
-    values = {
-        "tenant_id": tenant_id,
-        "channel_id": channel.id,
-        "contact_id": standing.contact_id,
-        "purpose": data.purpose,
-        "to_address": phone,
-        "from_address": channel.sender,
-        "body": content.body,
-        "template": content.template,
-        "encoding": content.encoding,
-        "segments": content.segments,
-        "cost_micros": price.total_micros,
-        "currency": price.currency,
-        "idempotency_key": idempotency_key,
-    }
-    message = await repo.insert_once(values)
+    row = await _priced_row(session, channel, standing, content, data.purpose)
+    message = await repo.insert_once({**row, "idempotency_key": idempotency_key})
     if message is None:  # a concurrent request with the same key won the race
         assert idempotency_key is not None
         winner = await repo.by_key(tenant_id, idempotency_key)
@@ -119,6 +95,37 @@ async def create_message(
     }
     await record_events(session, [queued])
     return message
+
+
+async def _priced_row(
+    session: AsyncSession, channel: Channel, standing: Standing, content: Content, purpose: Purpose
+) -> dict[str, Any]:
+    """The message's columns, priced for the channel's provider and the number's country
+    (422 when no price applies: a message that cannot be billed is not accepted)."""
+    phone = standing.phone or ""
+    price = await price_message(
+        session,
+        channel.tenant_id,
+        provider=channel.provider,
+        kind=channel.kind,
+        country=country_of_phone(phone),
+        segments=content.segments or 1,
+        category=content.category,
+    )
+    return {
+        "tenant_id": channel.tenant_id,
+        "channel_id": channel.id,
+        "contact_id": standing.contact_id,
+        "purpose": purpose,
+        "to_address": phone,
+        "from_address": channel.sender,
+        "body": content.body,
+        "template": content.template,
+        "encoding": content.encoding,
+        "segments": content.segments,
+        "cost_micros": price.total_micros,
+        "currency": price.currency,
+    }
 
 
 def _check_medium(channel: Channel, data: MessageCreate) -> None:
