@@ -13,7 +13,7 @@ import orjson
 from psycopg.errors import UniqueViolation
 from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from herald.contact.models import Contact
 from herald.imports.models import (
@@ -24,7 +24,8 @@ from herald.imports.models import (
     IssueKind,
 )
 from herald.imports.normalize import PROFILE_FIELDS, STAGING_COLUMNS
-from herald.kit.pagination import PageParams, keyset
+from herald.kit.pagination import PageParams
+from herald.kit.repository import Repository, Slice
 
 STAGING = "import_staging"
 EMAIL_INDEX = "uq_contacts_tenant_id_email"
@@ -35,191 +36,39 @@ UUID7_SQL = (
     "FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid"
 )
 """A UUIDv7 made in SQL (PostgreSQL 15 has no ``uuidv7()``), for rows created set-based."""
-
-
-async def get_batch(session: AsyncSession, tenant_id: UUID, batch_id: UUID) -> ImportBatch | None:
-    return await session.scalar(
-        select(ImportBatch).where(ImportBatch.tenant_id == tenant_id, ImportBatch.id == batch_id)
-    )
-
-
-async def batch_by_id(session: AsyncSession, batch_id: UUID) -> ImportBatch | None:
-    """Any tenant's batch (a worker's system session, before it scopes itself)."""
-    return await session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id))
-
-
-async def find_by_hash(session: AsyncSession, tenant_id: UUID, sha256: str) -> ImportBatch | None:
-    """The latest earlier batch of the same file."""
-    return await session.scalar(
-        select(ImportBatch)
-        .where(ImportBatch.tenant_id == tenant_id, ImportBatch.file_sha256 == sha256)
-        .order_by(ImportBatch.created_at.desc())
-        .limit(1)
-    )
-
-
-async def list_batches(
-    session: AsyncSession, tenant_id: UUID, params: PageParams
-) -> list[ImportBatch]:
-    stmt = select(ImportBatch).where(ImportBatch.tenant_id == tenant_id)
-    stmt = keyset(stmt, params, ImportBatch.id, ImportBatch.id, descending=True)
-    return list(await session.scalars(stmt))
-
-
-async def save_file_part(
-    session: AsyncSession, tenant_id: UUID, batch_id: UUID, seq: int, data: bytes
-) -> None:
-    session.add(ImportFilePart(tenant_id=tenant_id, batch_id=batch_id, seq=seq, data=data))
-    await session.flush()
-
-
-async def file_part(session: AsyncSession, batch_id: UUID, seq: int) -> bytes | None:
-    data: bytes | None = await session.scalar(
-        select(ImportFilePart.data).where(
-            ImportFilePart.batch_id == batch_id, ImportFilePart.seq == seq
-        )
-    )
-    return data
-
-
-async def drop_file(session: AsyncSession, batch_id: UUID) -> None:
-    await session.execute(delete(ImportFilePart).where(ImportFilePart.batch_id == batch_id))
-
-
-async def issues(session: AsyncSession, batch_id: UUID) -> Sequence[ImportIssue]:
-    result = await session.scalars(
-        select(ImportIssue).where(ImportIssue.batch_id == batch_id).order_by(ImportIssue.line)
-    )
-    return result.all()
-
-
-async def add_issues(
-    session: AsyncSession,
-    tenant_id: UUID,
-    batch_id: UUID,
-    rows: Sequence[tuple[int, IssueKind, str, str]],
-) -> None:
-    """One INSERT for all of a chunk's issues (COPY is refused on tables under row security)."""
-    if not rows:
-        return
-    lines, kinds, reasons, raws = zip(*rows, strict=True)
-    await session.execute(
-        text(
-            "INSERT INTO import_issues (tenant_id, batch_id, line, kind, reason, raw) "
-            "SELECT :tenant_id, :batch_id, * FROM unnest("
-            "CAST(:lines AS integer[]), CAST(:kinds AS text[]), CAST(:reasons AS text[]), "
-            "CAST(:raws AS text[]))"
-        ),
-        {
-            "tenant_id": tenant_id,
-            "batch_id": batch_id,
-            "lines": list(lines),
-            "kinds": [k.value for k in kinds],
-            "reasons": list(reasons),
-            "raws": list(raws),
-        },
-    )
-
-
-async def advance(session: AsyncSession, batch_id: UUID, counts: dict[str, int]) -> None:
-    """Store the running counts and the checkpoint, in the transaction of the chunk they count."""
-    await session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch_id)
-        .values(
-            processed_rows=counts["processed"],
-            created_count=counts["created"],
-            updated_count=counts["updated"],
-            skipped_count=counts["skipped"],
-            rejected_count=counts["rejected"],
-            consent_kept_count=counts["consent_kept"],
-            updated_at=func.now(),
-        )
-    )
-
-
 _CHUNK_SETTINGS = "SELECT set_config('work_mem', '64MB', true)"
 """For the rest of the transaction: the merge sorts a whole chunk by phone, in memory rather
 than in temporary files."""
-
-
-async def stage(session: AsyncSession, copy_lines: list[str]) -> None:
-    """A temporary table for this transaction, filled with one COPY."""
-    await session.execute(text(_CHUNK_SETTINGS))
-    await session.execute(
-        text(
-            f"CREATE TEMP TABLE {STAGING} (line integer, id uuid, phone_e164 text, "
-            "email text, first_name text, last_name text, gender text, birth_date date, "
-            "timezone text, language text, company text, tags text[], custom_fields jsonb, "
-            "sms_status text, whatsapp_status text) ON COMMIT DROP"
-        )
-    )
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
-    columns = ", ".join(STAGING_COLUMNS)
-    async with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy,
-    ):
-        await copy.write("\n".join(copy_lines).encode() + b"\n")
-
-
-async def analyze_staging(session: AsyncSession) -> None:
-    """Fresh statistics, so that a statement joining staging to the tenant's contacts looks
-    them up by index rather than by a tenant scan. A merge without consent that keeps
-    updating existing contacts reads staging alone and needs none."""
-    await session.execute(text(f"ANALYZE {STAGING}"))
-
-
-async def unstage(session: AsyncSession) -> None:
-    """Drop the staging table now: an inline import writes several chunks in one transaction."""
-    await session.execute(text(f"DROP TABLE {STAGING}"))
-
-
-async def has_emails(session: AsyncSession, tenant_id: UUID) -> bool:
-    """Whether any contact of the tenant has an email (once per run; stops at the first)."""
-    found = await session.scalar(
-        select(exists().where(Contact.tenant_id == tenant_id, Contact.email.is_not(None)))
-    )
-    return bool(found)
-
-
-def clashed_index(exc: IntegrityError) -> str | None:
-    """The unique index the merge hit, if that is what failed it (``PHONE_INDEX``: a row's
-    number is taken; ``EMAIL_INDEX``: a row's email is)."""
-    orig = exc.orig
-    return orig.diag.constraint_name if isinstance(orig, UniqueViolation) else None
-
-
-async def reject_taken_emails(session: AsyncSession, tenant_id: UUID) -> list[tuple[int, str]]:
-    """Take out of staging the rows whose email belongs to another contact (in the tenant or
-    earlier in the chunk): the unique email index would otherwise fail the whole chunk."""
-    result = await session.execute(
-        text(
-            f"""
-            DELETE FROM {STAGING} AS s USING (
-                SELECT DISTINCT ON (line) line, reason FROM (
-                    SELECT st.line, 'email ' || st.email || ' is already used by contact '
-                        || c.id AS reason
-                    FROM {STAGING} st JOIN contacts c
-                      ON c.tenant_id = :tenant_id AND lower(c.email) = lower(st.email)
-                     AND c.phone_e164 IS DISTINCT FROM st.phone_e164
-                    UNION ALL
-                    SELECT st.line, 'email ' || st.email || ' is already used on line '
-                        || min(other.line)
-                    FROM {STAGING} st JOIN {STAGING} other
-                      ON lower(other.email) = lower(st.email) AND other.line < st.line
-                    GROUP BY st.line, st.email
-                ) found ORDER BY line
-            ) AS bad
-            WHERE s.line = bad.line
-            RETURNING s.line, bad.reason
-            """  # noqa: S608 - constant table name
-        ),
-        {"tenant_id": tenant_id},
-    )
-    return [(row.line, row.reason) for row in result]
+_REJECT_TAKEN_EMAILS = f"""
+    DELETE FROM {STAGING} AS s USING (
+        SELECT DISTINCT ON (line) line, reason FROM (
+            SELECT st.line, 'email ' || st.email || ' is already used by contact '
+                || c.id AS reason
+            FROM {STAGING} st JOIN contacts c
+              ON c.tenant_id = :tenant_id AND lower(c.email) = lower(st.email)
+             AND c.phone_e164 IS DISTINCT FROM st.phone_e164
+            UNION ALL
+            SELECT st.line, 'email ' || st.email || ' is already used on line '
+                || min(other.line)
+            FROM {STAGING} st JOIN {STAGING} other
+              ON lower(other.email) = lower(st.email) AND other.line < st.line
+            GROUP BY st.line, st.email
+        ) found ORDER BY line
+    ) AS bad
+    WHERE s.line = bad.line
+    RETURNING s.line, bad.reason
+    """  # noqa: S608 - constant table name
+_ADD_ISSUES = (
+    "INSERT INTO import_issues (tenant_id, batch_id, line, kind, reason, raw) "
+    "SELECT :tenant_id, :batch_id, * FROM unnest("
+    "CAST(:lines AS integer[]), CAST(:kinds AS text[]), CAST(:reasons AS text[]), "
+    "CAST(:raws AS text[]))"
+)
+"""One INSERT for all of a chunk's issues (COPY is refused on tables under row security)."""
+_DEFER = (
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
+    "CAST(:args AS jsonb), NULL)]::procrastinate_job_to_defer_v1[])"
+)
 
 
 @dataclass
@@ -338,38 +187,18 @@ def _merge_sql(*, update_existing: bool, consent: bool, new_only: bool) -> str:
     """  # noqa: S608 - constant fragments only; every value is a bound parameter
 
 
-async def merge(
-    session: AsyncSession,
-    tenant_id: UUID,
-    batch_id: UUID,
-    *,
-    update_existing: bool,
-    consent: bool,
-    consent_source: str,
-    actor: str | None,
-    new_only: bool = False,
-) -> MergeResult:
-    """Insert new contacts and update existing ones from staging in one statement, with the
-    consent events of every actual change (``consent``: the file or the options give any)."""
-    sql = _merge_sql(update_existing=update_existing, consent=consent, new_only=new_only)
-    row = (
-        await session.execute(
-            text(sql),
-            {
-                "tenant_id": tenant_id,
-                "batch_id": batch_id,
-                "consent_source": consent_source,
-                "actor": actor,
-            },
-        )
-    ).one()
-    return MergeResult(row.created, row.updated, row.consent_kept, list(row.skipped_lines))
+def clashed_index(exc: IntegrityError) -> str | None:
+    """The unique index the merge hit, if that is what failed it (``PHONE_INDEX``: a row's
+    number is taken; ``EMAIL_INDEX``: a row's email is)."""
+    orig = exc.orig
+    return orig.diag.constraint_name if isinstance(orig, UniqueViolation) else None
 
 
 @asynccontextmanager
 async def exclusive_run(engine: AsyncEngine, batch_id: UUID) -> AsyncIterator[bool]:
     """Whether this process may run the batch: a session advisory lock, held on a connection
-    of its own for the whole run (chunks commit on others), so two runs never interleave."""
+    of its own for the whole run (chunks commit on others), so two runs never interleave.
+    It takes the engine, not a session: the lock must outlive every chunk's transaction."""
     key = {"key": f"import:{batch_id}"}
     async with engine.connect() as connection:
         mine = bool(
@@ -388,59 +217,220 @@ async def exclusive_run(engine: AsyncEngine, batch_id: UUID) -> AsyncIterator[bo
                 await connection.commit()
 
 
-async def start(session: AsyncSession, batch_id: UUID) -> None:
-    await session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch_id)
-        .values(
-            status=ImportStatus.processing,
-            started_at=func.coalesce(ImportBatch.started_at, func.clock_timestamp()),
-            error=None,
+class ImportRepository(Repository):
+    """Batches, their stored file and issues, and the chunk-by-chunk writes of a run."""
+
+    async def get_batch(self, tenant_id: UUID, batch_id: UUID) -> ImportBatch | None:
+        return await self.session.scalar(
+            select(ImportBatch).where(
+                ImportBatch.tenant_id == tenant_id, ImportBatch.id == batch_id
+            )
         )
-    )
 
+    async def batch_by_id(self, batch_id: UUID) -> ImportBatch | None:
+        """Any tenant's batch (a worker's system session, before it scopes itself)."""
+        return await self.session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id))
 
-async def complete(session: AsyncSession, batch_id: UUID, total_rows: int) -> None:
-    """Done: the exact row count replaces the estimate, and the stored file is dropped."""
-    await session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch_id)
-        .values(
-            status=ImportStatus.completed,
-            total_rows=total_rows,
-            error=None,
-            completed_at=func.clock_timestamp(),
-            updated_at=func.now(),
+    async def find_by_hash(self, tenant_id: UUID, sha256: str) -> ImportBatch | None:
+        """The latest earlier batch of the same file."""
+        return await self.session.scalar(
+            select(ImportBatch)
+            .where(ImportBatch.tenant_id == tenant_id, ImportBatch.file_sha256 == sha256)
+            .order_by(ImportBatch.created_at.desc())
+            .limit(1)
         )
-    )
-    await drop_file(session, batch_id)
 
+    async def list_page(self, tenant_id: UUID, params: PageParams) -> Slice[ImportBatch]:
+        """Newest first (ids are time-ordered)."""
+        stmt = select(ImportBatch).where(ImportBatch.tenant_id == tenant_id)
+        return await self.page(stmt, params, ImportBatch.id, ImportBatch.id, descending=True)
 
-async def fail(session: AsyncSession, batch_id: UUID, error: str) -> None:
-    await session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch_id)
-        .values(
-            status=ImportStatus.failed,
-            error=error,
-            completed_at=func.clock_timestamp(),
-            updated_at=func.now(),
+    async def add_batch(self, batch: ImportBatch) -> ImportBatch:
+        self.session.add(batch)
+        await self.session.flush()
+        return batch
+
+    async def reload(self, batch: ImportBatch) -> ImportBatch:
+        """The batch as stored now (a run updates it with SQL, behind the ORM's back)."""
+        await self.session.refresh(batch)
+        return batch
+
+    async def save_file_part(self, tenant_id: UUID, batch_id: UUID, seq: int, data: bytes) -> None:
+        self.session.add(ImportFilePart(tenant_id=tenant_id, batch_id=batch_id, seq=seq, data=data))
+        await self.session.flush()
+
+    async def file_part(self, batch_id: UUID, seq: int) -> bytes | None:
+        data: bytes | None = await self.session.scalar(
+            select(ImportFilePart.data).where(
+                ImportFilePart.batch_id == batch_id, ImportFilePart.seq == seq
+            )
         )
-    )
+        return data
 
+    async def drop_file(self, batch_id: UUID) -> None:
+        await self.session.execute(
+            delete(ImportFilePart).where(ImportFilePart.batch_id == batch_id)
+        )
 
-async def defer_run(session: AsyncSession, task_name: str, queue: str, batch_id: UUID) -> None:
-    """Queue the import job in the caller's transaction: a worker can never pick it up before
-    the batch and its file are committed, and a rolled-back request leaves no job behind."""
-    await session.execute(
-        text(
-            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
-            "CAST(:args AS jsonb), NULL)]::procrastinate_job_to_defer_v1[])"
-        ),
-        {
-            "queue": queue,
-            "task": task_name,
-            "lock": f"import:{batch_id}",
-            "args": orjson.dumps({"batch_id": str(batch_id)}).decode(),
-        },
-    )
+    async def issues(self, batch_id: UUID) -> Sequence[ImportIssue]:
+        result = await self.session.scalars(
+            select(ImportIssue).where(ImportIssue.batch_id == batch_id).order_by(ImportIssue.line)
+        )
+        return result.all()
+
+    async def add_issues(
+        self, tenant_id: UUID, batch_id: UUID, rows: Sequence[tuple[int, IssueKind, str, str]]
+    ) -> None:
+        if not rows:
+            return
+        lines, kinds, reasons, raws = zip(*rows, strict=True)
+        await self.session.execute(
+            text(_ADD_ISSUES),
+            {
+                "tenant_id": tenant_id,
+                "batch_id": batch_id,
+                "lines": list(lines),
+                "kinds": [k.value for k in kinds],
+                "reasons": list(reasons),
+                "raws": list(raws),
+            },
+        )
+
+    async def advance(self, batch_id: UUID, counts: dict[str, int]) -> None:
+        """Store the running counts and the checkpoint, in the transaction of the chunk they
+        count."""
+        await self.session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(
+                processed_rows=counts["processed"],
+                created_count=counts["created"],
+                updated_count=counts["updated"],
+                skipped_count=counts["skipped"],
+                rejected_count=counts["rejected"],
+                consent_kept_count=counts["consent_kept"],
+                updated_at=func.now(),
+            )
+        )
+
+    async def stage(self, copy_lines: list[str]) -> None:
+        """A temporary table for this transaction, filled with one COPY."""
+        await self.session.execute(text(_CHUNK_SETTINGS))
+        await self.session.execute(
+            text(
+                f"CREATE TEMP TABLE {STAGING} (line integer, id uuid, phone_e164 text, "
+                "email text, first_name text, last_name text, gender text, birth_date date, "
+                "timezone text, language text, company text, tags text[], custom_fields jsonb, "
+                "sms_status text, whatsapp_status text) ON COMMIT DROP"
+            )
+        )
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        columns = ", ".join(STAGING_COLUMNS)
+        async with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy,
+        ):
+            await copy.write("\n".join(copy_lines).encode() + b"\n")
+
+    async def analyze_staging(self) -> None:
+        """Fresh statistics, so that a statement joining staging to the tenant's contacts looks
+        them up by index rather than by a tenant scan. A merge without consent that keeps
+        updating existing contacts reads staging alone and needs none."""
+        await self.session.execute(text(f"ANALYZE {STAGING}"))
+
+    async def unstage(self) -> None:
+        """Drop the staging table now: an inline import writes several chunks in one
+        transaction."""
+        await self.session.execute(text(f"DROP TABLE {STAGING}"))
+
+    async def has_emails(self, tenant_id: UUID) -> bool:
+        """Whether any contact of the tenant has an email (once per run; stops at the first)."""
+        found = await self.session.scalar(
+            select(exists().where(Contact.tenant_id == tenant_id, Contact.email.is_not(None)))
+        )
+        return bool(found)
+
+    async def reject_taken_emails(self, tenant_id: UUID) -> list[tuple[int, str]]:
+        """Take out of staging the rows whose email belongs to another contact (in the tenant
+        or earlier in the chunk): the unique email index would otherwise fail the whole
+        chunk."""
+        result = await self.session.execute(text(_REJECT_TAKEN_EMAILS), {"tenant_id": tenant_id})
+        return [(row.line, row.reason) for row in result]
+
+    async def merge(
+        self,
+        tenant_id: UUID,
+        batch_id: UUID,
+        *,
+        update_existing: bool,
+        consent: bool,
+        consent_source: str,
+        actor_label: str | None,
+        new_only: bool = False,
+    ) -> MergeResult:
+        """Insert new contacts and update existing ones from staging in one statement, with
+        the consent events of every actual change (``consent``: the file or the options give
+        any). ``actor_label`` goes to the events' ``actor`` column."""
+        sql = _merge_sql(update_existing=update_existing, consent=consent, new_only=new_only)
+        params = {
+            "tenant_id": tenant_id,
+            "batch_id": batch_id,
+            "consent_source": consent_source,
+            "actor": actor_label,
+        }
+        row = (await self.session.execute(text(sql), params)).one()
+        return MergeResult(row.created, row.updated, row.consent_kept, list(row.skipped_lines))
+
+    async def start(self, batch_id: UUID) -> None:
+        await self.session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(
+                status=ImportStatus.processing,
+                started_at=func.coalesce(ImportBatch.started_at, func.clock_timestamp()),
+                error=None,
+            )
+        )
+
+    async def complete(self, batch_id: UUID, total_rows: int) -> None:
+        """Done: the exact row count replaces the estimate, and the stored file is dropped."""
+        await self.session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(
+                status=ImportStatus.completed,
+                total_rows=total_rows,
+                error=None,
+                completed_at=func.clock_timestamp(),
+                updated_at=func.now(),
+            )
+        )
+        await self.drop_file(batch_id)
+
+    async def fail(self, batch_id: UUID, error: str) -> None:
+        await self.session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(
+                status=ImportStatus.failed,
+                error=error,
+                completed_at=func.clock_timestamp(),
+                updated_at=func.now(),
+            )
+        )
+
+    async def defer_run(self, task_name: str, queue: str, batch_id: UUID) -> None:
+        """Queue the import job in the caller's transaction: a worker can never pick it up
+        before the batch and its file are committed, and a rolled-back request leaves no job
+        behind."""
+        await self.session.execute(
+            text(_DEFER),
+            {
+                "queue": queue,
+                "task": task_name,
+                "lock": f"import:{batch_id}",
+                "args": orjson.dumps({"batch_id": str(batch_id)}).decode(),
+            },
+        )
