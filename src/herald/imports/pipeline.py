@@ -24,7 +24,7 @@ from contextlib import (
     contextmanager,
     nullcontext,
 )
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import BinaryIO
 from uuid import UUID
 
@@ -50,7 +50,7 @@ from herald.imports.repository import (
     MergeResult,
     clashed_index,
 )
-from herald.imports.schemas import ImportOptions
+from herald.imports.schemas import ImportOptions, Totals
 from herald.kit.collector import bulk_work, tune_process_for_bulk_work
 
 CHUNK_ROWS = 20_000
@@ -62,27 +62,7 @@ writers are the slow side, so more would only hold memory (each chunk in flight 
 records, ~10 MB for 20,000 rows)."""
 Records = list[tuple[int, list[str]]]
 SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-Progress = Callable[["Totals"], Awaitable[None]]
-
-
-@dataclass
-class Totals:
-    processed: int = 0
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    rejected: int = 0
-    consent_kept: int = 0
-
-    def as_counts(self) -> dict[str, int]:
-        return {
-            "processed": self.processed,
-            "created": self.created,
-            "updated": self.updated,
-            "skipped": self.skipped,
-            "rejected": self.rejected,
-            "consent_kept": self.consent_kept,
-        }
+Progress = Callable[[Totals], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -177,7 +157,7 @@ class Importer:
         """The tenant had no contact with an email when the run started."""
         self.new_only = True
         """No row has met an existing contact yet: chunks are inserted, not merged."""
-        self.totals = replace(job.done)
+        self.totals = job.done.model_copy()
         self.committed = asyncio.Condition()
         self.next_commit = 0
         """``seq`` of the chunk whose turn it is to commit."""
@@ -308,7 +288,7 @@ class Importer:
             totals.skipped += sum(1 for i in chunk.issues if i[1] is IssueKind.skipped)
             totals.rejected += sum(1 for i in chunk.issues if i[1] is IssueKind.rejected)
             await repo.add_issues(job.tenant_id, job.batch_id, chunk.issues)
-            await repo.advance(job.batch_id, totals.as_counts())
+            await repo.advance(job.batch_id, totals)
         if progress is not None:
             await progress(totals)
         await self._done()

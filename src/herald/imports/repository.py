@@ -24,6 +24,7 @@ from herald.imports.models import (
     IssueKind,
 )
 from herald.imports.normalize import PROFILE_FIELDS, STAGING_COLUMNS
+from herald.imports.schemas import Totals
 from herald.kit.pagination import PageParams
 from herald.kit.repository import Repository, Slice
 
@@ -296,21 +297,13 @@ class ImportRepository(Repository):
             },
         )
 
-    async def advance(self, batch_id: UUID, counts: dict[str, int]) -> None:
+    async def advance(self, batch_id: UUID, totals: Totals) -> None:
         """Store the running counts and the checkpoint, in the transaction of the chunk they
         count."""
         await self.session.execute(
             update(ImportBatch)
             .where(ImportBatch.id == batch_id)
-            .values(
-                processed_rows=counts["processed"],
-                created_count=counts["created"],
-                updated_count=counts["updated"],
-                skipped_count=counts["skipped"],
-                rejected_count=counts["rejected"],
-                consent_kept_count=counts["consent_kept"],
-                updated_at=func.now(),
-            )
+            .values(**totals.columns(), updated_at=func.now())
         )
 
     async def stage(self, copy_lines: list[str]) -> None:

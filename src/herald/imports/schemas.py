@@ -1,14 +1,16 @@
+"""Request and response shapes of imports, and the counters a run keeps."""
+
 from __future__ import annotations
 
 import codecs
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from herald.contact.models import ChannelKind, ConsentStatus
-from herald.imports.models import ImportStatus
+from herald.imports.models import ImportBatch, ImportStatus
 
 
 class ImportOptions(BaseModel):
@@ -52,11 +54,46 @@ class ImportOptions(BaseModel):
 
 
 class ImportCounts(BaseModel):
-    created: int
-    updated: int
-    skipped: int
-    rejected: int
-    consent_kept: int = Field(description="Rows whose consent was not applied: opted out.")
+    """What a batch's rows became. The one list of an import's counters: the batch stores
+    each as the column ``<name>_count``, and ``Totals`` adds the checkpoint to them."""
+
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    consent_kept: int = Field(
+        default=0, description="Rows whose consent was not applied: opted out."
+    )
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(ImportCounts.model_fields)
+
+    @classmethod
+    def of(cls, batch: ImportBatch) -> Self:
+        """The counts stored on ``batch``."""
+        return cls(**{name: getattr(batch, count_column(name)) for name in cls.names()})
+
+    def columns(self) -> dict[str, int]:
+        """The batch's columns holding these counts, with their values."""
+        return {count_column(name): getattr(self, name) for name in self.names()}
+
+
+def count_column(name: str) -> str:
+    return f"{name}_count"
+
+
+class Totals(ImportCounts):
+    """A run's running counts and its checkpoint (``processed``: records done and committed)."""
+
+    processed: int = 0
+
+    @classmethod
+    def of(cls, batch: ImportBatch) -> Self:
+        return cls(processed=batch.processed_rows, **ImportCounts.of(batch).model_dump())
+
+    def columns(self) -> dict[str, int]:
+        return {"processed_rows": self.processed, **super().columns()}
 
 
 class ImportBatchRead(BaseModel):

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.contact.service import tenant_region
 from herald.imports.models import ImportBatch, ImportStatus
-from herald.imports.pipeline import Importer, Job, Progress, Totals, open_file
+from herald.imports.pipeline import Importer, Job, Progress, open_file
 from herald.imports.reading import UnreadableFile, estimate_rows
 from herald.imports.repository import ImportRepository, exclusive_run
-from herald.imports.schemas import ImportBatchRead, ImportCounts, ImportOptions
+from herald.imports.schemas import ImportBatchRead, ImportCounts, ImportOptions, Totals
 from herald.kit.context import SYSTEM, Actor
 from herald.kit.database import Database
 from herald.kit.errors import Conflict, NotFound, Unprocessable
@@ -161,14 +161,7 @@ def _job(batch: ImportBatch, region: str | None) -> Job:
         options=ImportOptions.model_validate(batch.options),
         region=region,
         created_by=batch.created_by,
-        done=Totals(
-            processed=batch.processed_rows,
-            created=batch.created_count,
-            updated=batch.updated_count,
-            skipped=batch.skipped_count,
-            rejected=batch.rejected_count,
-            consent_kept=batch.consent_kept_count,
-        ),
+        done=Totals.of(batch),
     )
 
 
@@ -321,13 +314,7 @@ def to_read(batch: ImportBatch) -> ImportBatchRead:
         total_rows=total,
         processed_rows=done,
         progress=progress,
-        counts=ImportCounts(
-            created=batch.created_count,
-            updated=batch.updated_count,
-            skipped=batch.skipped_count,
-            rejected=batch.rejected_count,
-            consent_kept=batch.consent_kept_count,
-        ),
+        counts=ImportCounts.of(batch),
         options=batch.options,
         error=batch.error,
         created_at=batch.created_at,
