@@ -11,11 +11,23 @@ from uuid import UUID
 
 import orjson
 from psycopg.errors import UniqueViolation
-from sqlalchemy import delete, exists, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    delete,
+    exists,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from herald.contact.models import Contact
+from herald.contact.consent import guarded_status_sql, refused_sql
+from herald.contact.models import ChannelKind, Contact
 from herald.imports.models import (
     ImportBatch,
     ImportFilePart,
@@ -80,17 +92,32 @@ class MergeResult:
     skipped_lines: list[int]
 
 
+_DIALECT = PGDialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it unannotated
+
+
+def _sql(expression: ColumnElement[Any]) -> str:
+    """An expression built from ``literal_column``s and constants as SQL text for the merge."""
+    return str(expression.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
+
+
 def _consent_set(channel: str) -> str:
-    """The consent columns on conflict: an opted-out contact stays out (and keeps its source and
-    time); otherwise a status the import gives replaces the stored one."""
-    keep = (
-        f"EXCLUDED.{channel}_changed_at IS NULL OR c.{channel}_status = 'opted_out' "
-        f"OR c.{channel}_status = EXCLUDED.{channel}_status"
-    )
+    """The consent columns on conflict, by the consent rule (``herald.contact.consent``): a
+    status the file gives replaces the stored one unless the rule refuses it (an opted-out
+    contact stays out); the source and time change only with the status."""
+    current = literal_column(f"c.{channel}_status", String)
+    given = f"EXCLUDED.{channel}_changed_at IS NOT NULL"
+    incoming = literal_column(f"(CASE WHEN {given} THEN EXCLUDED.{channel}_status END)", String)
+    status = guarded_status_sql(current, incoming)
+    changed = _sql(status.is_distinct_from(current))
     return ",\n".join(
-        f"{channel}_{col} = CASE WHEN {keep} "
-        f"THEN c.{channel}_{col} ELSE EXCLUDED.{channel}_{col} END"
-        for col in ("status", "source", "changed_at")
+        [
+            f"{channel}_status = {_sql(status)}",
+            *(
+                f"{channel}_{col} = CASE WHEN {changed} "
+                f"THEN EXCLUDED.{channel}_{col} ELSE c.{channel}_{col} END"
+                for col in ("source", "changed_at")
+            ),
+        ]
     )
 
 
@@ -98,8 +125,7 @@ _SET_ON_CONFLICT = [
     *(f"{col} = COALESCE(EXCLUDED.{col}, c.{col})" for col in PROFILE_FIELDS),
     "tags = c.tags || ARRAY(SELECT t FROM unnest(EXCLUDED.tags) AS t WHERE NOT t = ANY(c.tags))",
     "custom_fields = c.custom_fields || EXCLUDED.custom_fields",
-    _consent_set("sms"),
-    _consent_set("whatsapp"),
+    *(_consent_set(channel) for channel in ChannelKind),
     "updated_at = now()",
 ]
 """Existing contacts: a value the file gives replaces the stored one, an empty cell keeps it;
@@ -147,10 +173,20 @@ _EVENTS = f""",
     )"""  # noqa: S608 - constant
 """One consent event per contact and channel whose status actually changed."""
 
+
+def _refused(channel: str) -> str:
+    return _sql(
+        refused_sql(
+            literal_column(f"p.{channel}_status", String),
+            literal_column(f"s.{channel}_status", String),
+        )
+    )
+
+
 _CONSENT_KEPT = f"""
     (SELECT count(*) FROM prev p JOIN {STAGING} s ON s.phone_e164 = p.phone_e164
-      WHERE (p.sms_status = 'opted_out' AND s.sms_status <> 'opted_out')
-         OR (p.whatsapp_status = 'opted_out' AND s.whatsapp_status <> 'opted_out'))"""  # noqa: S608
+      WHERE {" OR ".join(_refused(channel) for channel in ChannelKind)})"""  # noqa: S608
+"""Rows whose consent the rule refused on some channel."""
 
 
 _SKIPPED = f"""ARRAY(SELECT s.line FROM {STAGING} s
