@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from herald.auth.dependencies import Manager, Viewer
 from herald.contact import service
+from herald.contact.fields import TAG_MAX_LENGTH
 from herald.contact.models import ConsentStatus, DncReason
 from herald.contact.schemas import (
     BulkTags,
@@ -49,7 +50,7 @@ Pages = Annotated[PageParams, Depends(page_params)]
 
 
 def contact_filter(
-    tag: Annotated[str | None, Query(max_length=64)] = None,
+    tag: Annotated[str | None, Query(max_length=TAG_MAX_LENGTH)] = None,
     sms_status: ConsentStatus | None = None,
     whatsapp_status: ConsentStatus | None = None,
     source: Annotated[str | None, Query(max_length=100)] = None,

@@ -9,7 +9,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from herald.contact.fields import MAX_TAGS
 from herald.contact.models import ChannelKind, ConsentStatus
+from herald.contact.schemas import Tag
 from herald.imports.models import ImportBatch, ImportStatus
 
 
@@ -22,7 +24,9 @@ class ImportOptions(BaseModel):
         default=None, description="CSV header → field (phone, email…, 'ignore', 'custom:<name>')."
     )
     default_country: Annotated[str, Field(min_length=2, max_length=2)] | None = None
-    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=MAX_TAGS, description="Tags given to every row."
+    )
     consent_channel: ChannelKind | None = None
     consent_status: ConsentStatus | None = None
     consent_source: Annotated[str, Field(max_length=200)] | None = None
