@@ -1,9 +1,10 @@
 """Each contact field's rules, stated once for the API and the CSV import.
 
 The API's schemas and the import's row normalizer both call these functions and read these
-limits, so a value gets the same verdict either way. Lengths come from the columns of
-``Contact`` where the column is the limit. The checks are plain functions and precompiled
-patterns: the import runs them on every row of files of a million rows.
+limits, so a value gets the same verdict either way; ``Contact``'s text columns take their
+lengths from here too. The checks are plain functions and precompiled patterns: the import
+runs them on every row of files of a million rows, in worker processes that import this
+module alone, which is why it imports neither the models nor SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import String
-
-from herald.contact.models import Contact, Gender
 from herald.kit.zones import is_time_zone
 
 
@@ -21,16 +19,8 @@ class FieldError(ValueError):
     """A value a contact field does not accept; the message names the field and what to fix."""
 
 
-def column_length(name: str) -> int:
-    """The length of ``contacts.<name>``, a ``VARCHAR(n)`` column."""
-    column_type = Contact.__table__.c[name].type
-    assert isinstance(column_type, String) and column_type.length is not None, name
-    return column_type.length
-
-
-TEXT_FIELDS = ("first_name", "last_name", "language", "company")
-"""Free text fields, limited by their column only."""
-MAX_LENGTHS = {name: column_length(name) for name in TEXT_FIELDS}
+MAX_LENGTHS = {"first_name": 100, "last_name": 100, "language": 16, "company": 200}
+"""Free text fields and their limits, which are also the lengths of their columns."""
 TAG_MAX_LENGTH = 64
 """Tags are matched, listed and typed in filters: shorter than the text column allows."""
 MAX_TAGS = 100
@@ -50,11 +40,12 @@ EMAIL = re.compile(
 domain: what mail systems deliver to in practice; Unicode letters are allowed (RFC 6531)."""
 
 GENDER_WORDS = {
-    Gender.female: ("f", "female", "woman", "w"),
-    Gender.male: ("m", "male", "man"),
-    Gender.other: ("o", "other", "x", "nonbinary", "non-binary", "diverse", "d"),
-    Gender.unknown: ("unknown",),
+    "female": ("f", "female", "woman", "w"),
+    "male": ("m", "male", "man"),
+    "other": ("o", "other", "x", "nonbinary", "non-binary", "diverse", "d"),
+    "unknown": ("unknown",),
 }
+"""Each ``Gender`` value and the words that mean it."""
 GENDERS = {word: gender for gender, words in GENDER_WORDS.items() for word in words}
 """Lower-case word → gender, so files written with ``F``, ``M`` or ``Woman`` read as well."""
 
@@ -90,13 +81,13 @@ def check_tag_count(tags: list[str]) -> list[str]:
     return tags
 
 
-def parse_gender(value: str | Gender) -> Gender:
-    """A gender from its name or a common word for it, in any case."""
+def parse_gender(value: str) -> str:
+    """The ``Gender`` value of a gender's name or a common word for it, in any case."""
     found = GENDERS.get(value.lower())
     if found is None:
         raise FieldError(
-            f"gender {value!r} is not one of {', '.join(Gender)} "
-            f"(or {', '.join(w for w in GENDERS if w not in set(Gender))})"
+            f"gender {value!r} is not one of {', '.join(GENDER_WORDS)} "
+            f"(or {', '.join(w for w in GENDERS if w not in GENDER_WORDS)})"
         )
     return found
 

@@ -28,7 +28,6 @@ from herald.contact.fields import (
     check_time_zone,
     parse_gender,
 )
-from herald.contact.models import Gender
 from herald.kit.phone import PhoneError, parse_phone
 from herald.kit.zones import time_zones
 
@@ -431,8 +430,8 @@ def _limited(name: str, value: str) -> str | None:
 
 def _gender(value: str) -> str | None:
     """``unknown``, like an empty cell, leaves the stored gender as it is."""
-    gender = parse_gender(value) if value else Gender.unknown
-    return None if gender is Gender.unknown else gender.value
+    gender = parse_gender(value) if value else None
+    return None if gender == "unknown" else gender
 
 
 def _choice(name: str, value: str, choices: dict[str, str]) -> str | None:
