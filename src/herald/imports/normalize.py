@@ -19,6 +19,9 @@ from phonenumbers import PhoneNumberDesc
 from uuid_utils import uuid7
 
 from herald.contact.fields import (
+    MAX_LENGTHS,
+    MAX_TAGS,
+    TAG_MAX_LENGTH,
     FieldError,
     check_birth_date,
     check_email,
@@ -425,7 +428,10 @@ def _rules_for_code(code: str) -> tuple[_Rules, ...]:
 
 
 def _limited(name: str, value: str) -> str | None:
-    return check_text(name, value) if value else None
+    """``check_text`` is called only to refuse: a call per cell costs a million-row file."""
+    if len(value) > MAX_LENGTHS[name]:
+        check_text(name, value)
+    return value or None
 
 
 def _gender(value: str) -> str | None:
@@ -444,8 +450,12 @@ def _choice(name: str, value: str, choices: dict[str, str]) -> str | None:
 
 
 def _tags(value: str, extra: tuple[str, ...]) -> list[str]:
-    tags = [check_tag(t.strip()) for t in re.split(r"[,;|]", value)] if value else []
-    return check_tag_count(list(dict.fromkeys(t for t in (*tags, *extra) if t)))
+    tags = [t.strip() for t in re.split(r"[,;|]", value)] if value else []
+    for tag in tags:
+        if len(tag) > TAG_MAX_LENGTH:
+            check_tag(tag)
+    unique = list(dict.fromkeys(t for t in (*tags, *extra) if t))
+    return check_tag_count(unique) if len(unique) > MAX_TAGS else unique
 
 
 def _birth_date(value: str, month_first: bool) -> str | None:
