@@ -22,7 +22,7 @@ class FieldError(ValueError):
 MAX_LENGTHS = {"first_name": 100, "last_name": 100, "language": 16, "company": 200}
 """Free text fields and their limits, which are also the lengths of their columns."""
 TAG_MAX_LENGTH = 64
-"""Tags are matched, listed and typed in filters: shorter than the text column allows."""
+"""Tags are labels, typed in filters and shown in lists; a longer one is a mistake."""
 MAX_TAGS = 100
 EMAIL_MAX_LENGTH = 254
 """RFC 5321's limit for an address in a mail path (the column, 320, is the looser RFC 3696
