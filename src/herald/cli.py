@@ -14,6 +14,7 @@ from herald.runtime import cli as runtime_cli
 from herald.settings import get_settings
 from herald.tenant import cli as tenant_cli
 from herald.user import cli as user_cli
+from herald.wallet import cli as wallet_cli
 from herald.whatsapp import cli as whatsapp_cli
 
 app = typer.Typer(help="Herald: SMS and WhatsApp messaging.", no_args_is_help=True)
@@ -23,6 +24,7 @@ app.add_typer(user_cli.app, name="user")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(imports_cli.app, name="contacts")
 app.add_typer(whatsapp_cli.app, name="whatsapp")
+app.add_typer(wallet_cli.app, name="wallet")
 app.command("up")(runtime_cli.up)
 app.command("api")(runtime_cli.api)
 app.command("worker")(runtime_cli.worker)

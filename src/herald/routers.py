@@ -13,6 +13,7 @@ from herald.secret import routes as secret_routes
 from herald.segment import routes as segment_routes
 from herald.tenant import routes as tenant_routes
 from herald.user import routes as user_routes
+from herald.wallet import routes as wallet_routes
 from herald.whatsapp import routes as whatsapp_routes
 
 ROUTERS: list[APIRouter] = [
@@ -31,4 +32,5 @@ ROUTERS: list[APIRouter] = [
     import_routes.router,
     segment_routes.router,
     whatsapp_routes.router,
+    wallet_routes.router,
 ]
