@@ -92,15 +92,20 @@ def _positive(amount: int, what: str) -> None:
         )
 
 
-async def get_wallet(session: AsyncSession, tenant_id: UUID) -> Wallet:
-    """The tenant's wallet, created with the operator's default billing mode on first use."""
+async def get_wallet(session: AsyncSession, tenant_id: UUID, *, for_update: bool = False) -> Wallet:
+    """The tenant's wallet, created with the operator's default billing mode on first use
+    (tenants that predate wallets work as new ones do)."""
     repo = WalletRepository(session)
-    wallet = await repo.get(tenant_id)
+    wallet = await repo.get(tenant_id, for_update=for_update)
     if wallet is None:
-        await repo.ensure(tenant_id, BillingMode(get_settings().default_billing))
-        wallet = await repo.get(tenant_id)
+        await repo.ensure(tenant_id, _default_mode())
+        wallet = await repo.get(tenant_id, for_update=for_update)
     assert wallet is not None  # created just above, in this transaction
     return wallet
+
+
+def _default_mode() -> BillingMode:
+    return BillingMode(get_settings().default_billing)
 
 
 async def set_billing_mode(
@@ -132,7 +137,7 @@ async def _apply(session: AsyncSession, entry: Entry) -> WalletTransaction | App
     repo = WalletRepository(session)
     applied = await repo.apply(entry)
     if applied is None and await repo.get(entry.tenant_id) is None:
-        await repo.ensure(entry.tenant_id, BillingMode(get_settings().default_billing))
+        await repo.ensure(entry.tenant_id, _default_mode())
         applied = await repo.apply(entry)
     if applied is not None and applied.entry_id is not None:
         return applied
@@ -220,10 +225,8 @@ async def reserve_many(
         _positive(item.amount, "reservation")
     if len({item.idempotency_key for item in batch}) != len(batch):
         raise BadRequest("Each item of a batch needs its own idempotency key; some repeat.")
-    await get_wallet(session, tenant_id)
     repo = WalletRepository(session)
-    wallet = await repo.get(tenant_id, for_update=True)
-    assert wallet is not None
+    wallet = await get_wallet(session, tenant_id, for_update=True)
     if not batch:
         return ReservedBatch([], [], [], wallet.balance)
     outcome = await repo.reserve_batch(
