@@ -12,10 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from herald.kit.models import Base, IdMixin, TenantScopedMixin, str_enum, utcnow
+from herald.kit.models import Base, IdMixin, str_enum, utcnow
 
 MICROS = 1_000_000
 """Micro-units in one unit of a currency."""
@@ -57,8 +57,12 @@ class Wallet(IdMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class WalletTransaction(IdMixin, TenantScopedMixin, Base):
-    """One ledger entry. Append-only: the app role may not update or delete these rows."""
+class WalletTransaction(IdMixin, Base):
+    """One ledger entry. Append-only: the app role may not update or delete these rows.
+
+    No index on ``tenant_id`` alone: the (tenant, time) and (tenant, kind, key) indexes lead
+    with it, and a planner with stale statistics would otherwise scan a tenant's whole ledger
+    through it to find a batch's keys."""
 
     __tablename__ = "wallet_transactions"
     __table_args__ = (
@@ -67,14 +71,7 @@ class WalletTransaction(IdMixin, TenantScopedMixin, Base):
             " OR (kind = 'adjustment' AND amount <> 0)",
             name="amount_sign",
         ),
-        Index(
-            "uq_wallet_transactions_idempotency",
-            "tenant_id",
-            "kind",
-            "idempotency_key",
-            unique=True,
-            postgresql_where="idempotency_key IS NOT NULL",
-        ),
+        UniqueConstraint("tenant_id", "kind", "idempotency_key"),
         Index(
             "ix_wallet_transactions_reference",
             "tenant_id",
@@ -84,6 +81,7 @@ class WalletTransaction(IdMixin, TenantScopedMixin, Base):
         ),
     )
 
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     kind: Mapped[TransactionKind] = mapped_column(str_enum(TransactionKind))
     amount: Mapped[int] = mapped_column(BigInteger)
     balance_after: Mapped[int] = mapped_column(BigInteger)

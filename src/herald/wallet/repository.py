@@ -90,7 +90,7 @@ WITH w AS (
     CAST(:reference_type AS varchar), CAST(:reference_id AS uuid), CAST(:reason AS varchar),
     CAST(:actor AS varchar), CAST(:key AS varchar), now()
   FROM w
-  ON CONFLICT (tenant_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  ON CONFLICT (tenant_id, kind, idempotency_key) DO NOTHING
   RETURNING id
 )
 SELECT w.balance, w.billing_mode, (SELECT id FROM entry) AS entry_id FROM w
@@ -101,12 +101,14 @@ _UNDO = "UPDATE wallets SET {moves} WHERE tenant_id = :tenant_id"
 _RESERVE_BATCH = """
 WITH items AS (
   SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:refs AS uuid[]), CAST(:amounts AS bigint[]),
-    CAST(:keys AS text[])) WITH ORDINALITY AS i(id, reference_id, amount, key, ord)
+    CAST(:keys AS varchar[])) WITH ORDINALITY AS i(id, reference_id, amount, key, ord)
+), known AS (
+  SELECT t.idempotency_key AS key FROM wallet_transactions t
+  WHERE t.tenant_id = :tenant_id AND t.kind = 'debit'
+    AND t.idempotency_key = ANY(CAST(:keys AS varchar[]))
 ), fresh AS (
   SELECT i.*, sum(i.amount) OVER (ORDER BY i.ord) AS running FROM items i
-  WHERE NOT EXISTS (
-    SELECT 1 FROM wallet_transactions t
-    WHERE t.tenant_id = :tenant_id AND t.kind = 'debit' AND t.idempotency_key = i.key)
+  WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.key = i.key)
 ), covered AS (
   SELECT * FROM fresh WHERE :postpaid OR running <= :balance
 ), total AS (

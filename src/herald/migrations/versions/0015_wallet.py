@@ -81,24 +81,22 @@ def upgrade() -> None:
         ),
         _tenant_fk("wallet_transactions"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_wallet_transactions")),
+        sa.UniqueConstraint(
+            "tenant_id",
+            "kind",
+            "idempotency_key",
+            name=op.f("uq_wallet_transactions_tenant_id_kind_idempotency_key"),
+        ),
         sa.CheckConstraint(
             "(kind = 'debit' AND amount < 0) OR (kind IN ('purchase', 'refund') AND amount > 0)"
             " OR (kind = 'adjustment' AND amount <> 0)",
             name=op.f("ck_wallet_transactions_amount_sign"),
         ),
     )
-    op.create_index(op.f("ix_wallet_transactions_tenant_id"), "wallet_transactions", ["tenant_id"])
     op.create_index(
         "ix_wallet_transactions_tenant_id_created_at",
         "wallet_transactions",
         ["tenant_id", sa.literal_column("created_at DESC"), sa.literal_column("id DESC")],
-    )
-    op.create_index(
-        "uq_wallet_transactions_idempotency",
-        "wallet_transactions",
-        ["tenant_id", "kind", "idempotency_key"],
-        unique=True,
-        postgresql_where=sa.text("idempotency_key IS NOT NULL"),
     )
     op.create_index(
         "ix_wallet_transactions_reference",
