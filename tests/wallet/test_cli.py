@@ -52,10 +52,12 @@ def test_mode_switches_billing(cli_env: None, tenant: TenantFixture) -> None:
 def test_bad_input_is_refused(cli_env: None, tenant: TenantFixture) -> None:
     inexact = runner.invoke(app, ["wallet", "credit", str(tenant.id), "1.0000001", "--reason", "x"])
     unknown = runner.invoke(app, ["wallet", "show", str(uuid4())])
+    zero = runner.invoke(app, ["wallet", "credit", str(tenant.id), "0", "--reason", "x"])
     mode = runner.invoke(app, ["wallet", "mode", str(tenant.id), "free"])
     no_reason = runner.invoke(app, ["wallet", "credit", str(tenant.id), "5"])
 
     assert inexact.exit_code == 2 and "at most 6 decimals" in inexact.output
     assert unknown.exit_code == 2 and "No tenant" in unknown.output
+    assert zero.exit_code == 2 and "positive" in zero.output
     assert mode.exit_code == 2
     assert no_reason.exit_code == 2

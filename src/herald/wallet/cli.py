@@ -56,6 +56,7 @@ def credit(
     """Top up a tenant's wallet (a purchase in its ledger)."""
     try:
         micros = service.parse_amount(amount)
+        service.check_amount(micros, "credit")
     except HeraldError as exc:
         raise typer.BadParameter(exc.detail, param_hint="AMOUNT") from exc
 

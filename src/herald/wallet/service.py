@@ -84,7 +84,8 @@ def parse_amount(text: str) -> int:
     return int(value * MICROS)
 
 
-def _positive(amount: int, what: str) -> None:
+def check_amount(amount: int, what: str) -> None:
+    """Refuse a zero, negative or absurd amount before it reaches the ledger's constraints."""
     if not 0 < amount <= MAX_AMOUNT:
         raise BadRequest(
             f"The {what} amount must be a positive number of micro-units up to {MAX_AMOUNT}; "
@@ -191,7 +192,7 @@ async def reserve(
 ) -> Reservation:
     """Debit a send's cost before it goes out (one statement; a prepaid balance that does not
     cover it raises ``PaymentRequired``). A retry with the same key charges nothing again."""
-    _positive(amount, "reservation")
+    check_amount(amount, "reservation")
     entry = Entry(
         tenant_id,
         TransactionKind.debit,
@@ -222,7 +223,7 @@ async def reserve_many(
     ``INSERT … SELECT`` from the arrays of the batch with the balance update."""
     batch = [BatchItem(*item) for item in items]
     for item in batch:
-        _positive(item.amount, "reservation")
+        check_amount(item.amount, "reservation")
     if len({item.idempotency_key for item in batch}) != len(batch):
         raise BadRequest("Each item of a batch needs its own idempotency key; some repeat.")
     repo = WalletRepository(session)
@@ -259,7 +260,7 @@ async def refund(
 ) -> WalletTransaction:
     """Give back a send's cost (a permanent failure). Once per key: a second call returns the
     first refund and changes nothing."""
-    _positive(amount, "refund")
+    check_amount(amount, "refund")
     entry = Entry(
         tenant_id,
         TransactionKind.refund,
@@ -283,7 +284,7 @@ async def credit(
     idempotency_key: str | None = None,
 ) -> WalletTransaction:
     """Add purchased credits (the operator's top-up today; payments later)."""
-    _positive(amount, "credit")
+    check_amount(amount, "credit")
     entry = Entry(
         tenant_id,
         TransactionKind.purchase,
