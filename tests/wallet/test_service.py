@@ -12,6 +12,7 @@ from sqlalchemy.exc import ProgrammingError
 
 from herald.kit.database import Database
 from herald.kit.errors import BadRequest, Conflict, Forbidden, Unprocessable
+from herald.settings import get_settings
 from herald.wallet import service
 from herald.wallet.models import BillingMode
 from herald.wallet.service import PaymentRequired
@@ -44,6 +45,30 @@ async def test_a_new_wallet_is_postpaid_and_empty(db: Database, tenant: TenantFi
         wallet = await service.get_wallet(session, tenant.id)
 
     assert (wallet.billing_mode, wallet.balance) == (BillingMode.postpaid, 0)
+
+
+async def test_new_wallets_take_the_operators_default_billing(
+    db: Database, tenant: TenantFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HERALD_DEFAULT_BILLING", "prepaid")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(PaymentRequired):
+            async with db.tenant_session(tenant.id) as session:
+                await service.reserve(
+                    session,
+                    tenant.id,
+                    PRICE,
+                    reference_type="message",
+                    reference_id=uuid4(),
+                    idempotency_key="first-send",
+                )
+        async with db.tenant_session(tenant.id) as session:
+            wallet = await service.get_wallet(session, tenant.id)
+    finally:
+        get_settings.cache_clear()
+
+    assert (wallet.billing_mode, wallet.balance) == (BillingMode.prepaid, 0)
 
 
 async def test_concurrent_reservations_never_overdraw_prepaid(
