@@ -22,7 +22,7 @@ from herald.cost.pricing import Category
 from herald.cost.service import country_of_phone, price_message
 from herald.kit.errors import Conflict, NotFound, Unprocessable
 from herald.kit.pagination import PageParams, Slice
-from herald.message.models import EventType, Message
+from herald.message.models import EventType, Message, MessageEvent
 from herald.message.repository import MessageRepository, NewEvent, Standing, record_events
 from herald.message.schemas import EventFilters, MessageCreate, MessageFilters, TemplateRef
 from herald.sms.encoding import inspect
@@ -286,7 +286,7 @@ async def list_messages(
 
 async def list_events(
     session: AsyncSession, tenant_id: UUID, filters: EventFilters, params: PageParams
-) -> Slice[Any]:
+) -> Slice[MessageEvent]:
     return await MessageRepository(session).events(tenant_id, filters, params)
 
 
