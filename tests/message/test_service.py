@@ -7,12 +7,12 @@ from uuid import UUID
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from herald.contact.models import ChannelKind
 from herald.kit.database import Database
 from herald.message.models import EventType, Message, MessageEvent
-from herald.message.repository import record_events
+from herald.message.repository import EVENT_BATCH, record_events
 from herald.message.service import erase_contact_messages
 from tests.conftest import TenantFixture
 from tests.message.helpers import make_channel, make_contact, make_template, send
@@ -47,6 +47,22 @@ async def test_record_events_appends_many_in_one_call(
     assert [e["type"] for e in items] == ["delivered", "sent", "queued"]
     assert items[1]["data"] == {"provider_message_id": "SM1"}
     assert items[0]["data"] == {} and items[0]["contact_id"] is None
+
+
+async def test_record_events_in_batches(
+    client: httpx.AsyncClient, db: Database, tenant: TenantFixture
+) -> None:
+    rows = [
+        {"tenant_id": tenant.id, "type": "clicked", "data": {"n": n}}
+        for n in range(EVENT_BATCH + 1)
+    ]
+    async with db.tenant_session(tenant.id) as session:
+        assert await record_events(session, rows) == EVENT_BATCH + 1
+    async with db.tenant_session(tenant.id) as session:
+        stored = await session.scalar(
+            select(func.count()).select_from(MessageEvent).where(MessageEvent.type == "clicked")
+        )
+    assert stored == EVENT_BATCH + 1
 
 
 async def test_record_events_needs_a_tenant_and_a_type(db: Database, tenant: TenantFixture) -> None:

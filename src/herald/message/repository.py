@@ -29,6 +29,8 @@ from herald.message.models import EventType, Message, MessageEvent
 from herald.message.schemas import EventFilters, MessageFilters
 
 EVENT_COLUMNS = ("tenant_id", "type", "message_id", "contact_id", "campaign_id", "data")
+EVENT_BATCH = 5000
+"""Rows per statement: 8 parameters a row stays under PostgreSQL's 65,535 per statement."""
 
 
 class NewEvent(TypedDict, total=False):
@@ -71,14 +73,15 @@ def _event_row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
 
 
 async def record_events(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Append events (each a mapping of ``tenant_id``, ``type`` and optionally ``message_id``,
-    ``contact_id``, ``campaign_id``, ``data``, ``occurred_at``) in one multi-row ``INSERT``
-    (SQLAlchemy splits very large lists into batches of a thousand). Returns the count."""
-    if not rows:
-        return 0
+    """Append events (each a ``NewEvent``: ``tenant_id``, ``type`` and optionally
+    ``message_id``, ``contact_id``, ``campaign_id``, ``data``, ``occurred_at``) with one
+    multi-row ``INSERT`` per ``EVENT_BATCH`` rows. Returns the count."""
     now = utcnow()
-    await session.execute(insert(MessageEvent), [_event_row(row, now) for row in rows])
-    return len(rows)
+    values = [_event_row(row, now) for row in rows]
+    for start in range(0, len(values), EVENT_BATCH):
+        batch = values[start : start + EVENT_BATCH]
+        await session.execute(insert(MessageEvent).values(batch))
+    return len(values)
 
 
 def _between(
