@@ -451,3 +451,16 @@ class TestPersonalData:
         assert "message" not in {e.resource_type for e in entries} | {
             e.action.split(".")[0] for e in entries
         }
+
+
+async def test_erasing_a_person_blanks_their_messages(
+    client: httpx.AsyncClient, db: Database, tenant: TenantFixture
+) -> None:
+    channel = await make_channel(db, tenant.id)
+    contact = await make_contact(db, tenant.id)
+    sent = await send(client, tenant, channel_id=channel, contact_id=contact, body="Hi Ada")
+    erased = await client.delete(f"/v1/contacts/{contact}?erase=true", headers=tenant.headers)
+    assert erased.status_code == 204
+    message = (await client.get(f"/v1/messages/{sent['id']}", headers=tenant.headers)).json()
+    assert message["body"] is None
+    assert message["to"] is None

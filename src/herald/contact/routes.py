@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from herald.auth.dependencies import Manager, Viewer
 from herald.contact import service
+from herald.message import service as messages
 from herald.contact.fields import TAG_MAX_LENGTH
 from herald.contact.models import ConsentStatus, DncReason
 from herald.contact.schemas import (
@@ -123,6 +124,7 @@ async def delete_contact(
                 f"Erasing a person's data needs the admin role or higher; you are {auth.role}."
             )
         await service.erase_contact(auth.session, auth.tenant_id, contact_id, auth.actor)
+        await messages.erase_contact_messages(auth.session, auth.tenant_id, contact_id)
     else:
         await service.delete_contact(auth.session, auth.tenant_id, contact_id, auth.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
