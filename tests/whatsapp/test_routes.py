@@ -13,6 +13,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from herald.kit.context import Role
+from herald.whatsapp import service
+from herald.whatsapp.lifecycle import transition
 from herald.whatsapp.models import (
     ParameterFormat,
     QualityRating,
@@ -35,13 +37,13 @@ async def create(client: httpx.AsyncClient, tenant: TenantFixture, **changes: An
 
 
 async def move(client: httpx.AsyncClient, tenant: TenantFixture, tid: str, *statuses: str) -> Json:
-    data: Json = {}
-    for status in statuses:
-        response = await client.post(
-            f"{URL}/{tid}/status", json={"status": status, "reason": "ops"}, headers=tenant.headers
-        )
-        assert response.status_code == 200, response.text
-        data = response.json()
+    """Meta's review, reported as a sync reports it (no person can approve a template)."""
+    async with tenant.db.tenant_session(tenant.id) as session:
+        template = await service.get_template(session, tenant.id, UUID(tid), for_update=True)
+        for status in statuses:
+            transition(template, TemplateStatus(status), reason="ops", source="sync")
+    response = await client.get(f"{URL}/{tid}", headers=tenant.headers)
+    data: Json = response.json()
     return data
 
 
@@ -271,6 +273,35 @@ class TestActions:
         )
         assert response.status_code == 409
         assert response.json()["allowed"] == ["DELETED", "IN_APPEAL", "PENDING"]
+
+    @pytest.mark.parametrize("decision", ["PENDING", "APPROVED", "REJECTED", "IN_APPEAL"])
+    async def test_review_outcomes_are_metas_alone(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, decision: str
+    ) -> None:
+        made = await create(client, tenant)
+        await move(client, tenant, made["id"], "PENDING")
+        response = await client.post(
+            f"{URL}/{made['id']}/status", json={"status": decision}, headers=tenant.headers
+        )
+        assert response.status_code == 422
+        assert "Meta" in response.json()["detail"]
+
+    async def test_a_person_can_take_a_template_out_of_use(
+        self, client: httpx.AsyncClient, tenant: TenantFixture
+    ) -> None:
+        made = await create(client, tenant)
+        await move(client, tenant, made["id"], "PENDING", "APPROVED")
+        response = await client.post(
+            f"{URL}/{made['id']}/status", json={"status": "PAUSED"}, headers=tenant.headers
+        )
+        assert (response.status_code, response.json()["status"]) == (200, "PAUSED")
+
+    async def test_names_with_a_trailing_line_break_are_refused(
+        self, client: httpx.AsyncClient, tenant: TenantFixture
+    ) -> None:
+        body = {**Draft().body(), "name": "sale\n", "language": "en_US\n"}
+        response = await client.post(URL, json=body, headers=tenant.headers)
+        assert response.status_code == 422
 
 
 def routes(tid: str) -> list[tuple[str, str, Json | None]]:

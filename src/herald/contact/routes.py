@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from herald.auth.dependencies import Manager, Viewer
 from herald.contact import service
-from herald.message import service as messages
 from herald.contact.fields import TAG_MAX_LENGTH
 from herald.contact.models import ConsentStatus, DncReason
 from herald.contact.schemas import (
@@ -42,6 +41,7 @@ from herald.contact.schemas import (
 from herald.kit.context import Role
 from herald.kit.errors import Forbidden
 from herald.kit.pagination import Page, PageParams, page_params
+from herald.message import service as messages
 
 contacts = APIRouter(prefix="/v1/contacts", tags=["contacts"])
 dnc = APIRouter(prefix="/v1/dnc", tags=["do not contact"])

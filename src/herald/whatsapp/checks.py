@@ -79,9 +79,9 @@ class TemplateChecker:
         self.problems.append(Problem(field, message))
 
     def check(self, name: str, language: str, components: Sequence[Any]) -> list[Problem]:
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):
             self.add("name", "use 1 to 512 lowercase letters, digits and underscores")
-        if not LANGUAGE.match(language):
+        if not LANGUAGE.fullmatch(language):
             self.add("language", "use a language code such as en, en_US or pt_BR")
         self.structure(components)
         for index, raw in enumerate(components):
@@ -348,7 +348,7 @@ class TemplateChecker:
         self.label(button.text, f"{path}.text")
         if isinstance(button, UrlButton):
             self.url_button(button, path)
-        elif isinstance(button, PhoneNumberButton) and not PHONE.match(button.phone_number):
+        elif isinstance(button, PhoneNumberButton) and not PHONE.fullmatch(button.phone_number):
             self.add(
                 f"{path}.phone_number", "give the number in international format: +15551234567"
             )

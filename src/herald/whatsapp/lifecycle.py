@@ -30,6 +30,11 @@ TRANSITIONS: dict[TemplateStatus, frozenset[TemplateStatus]] = {
 }
 """Editing an APPROVED, PAUSED or REJECTED template sends it back to review (→ PENDING)."""
 
+MANUAL = frozenset({S.PAUSED, S.DISABLED, S.ARCHIVED, S.DELETED})
+"""What a person may set by hand: only moves that take a template out of use. Review outcomes
+(PENDING, APPROVED, REJECTED, IN_APPEAL) come from Meta alone, so no one can send a template
+Meta never approved."""
+
 EDITABLE = frozenset({S.DRAFT, S.REJECTED, S.APPROVED, S.PAUSED})
 """Meta lets approved, paused and rejected templates be edited; pending, in-appeal and disabled
 ones cannot be, and archived or deleted ones are gone from its account."""

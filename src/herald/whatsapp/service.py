@@ -10,11 +10,11 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.kit.errors import Conflict, NotFound
+from herald.kit.errors import Conflict, NotFound, Unprocessable
 from herald.kit.models import utcnow
 from herald.kit.pagination import PageParams, Slice
 from herald.whatsapp import templates
-from herald.whatsapp.lifecycle import DELETABLE, EDITABLE, transition
+from herald.whatsapp.lifecycle import DELETABLE, EDITABLE, MANUAL, transition
 from herald.whatsapp.models import (
     ParameterFormat,
     QualityRating,
@@ -223,8 +223,15 @@ async def render_template(
 async def change_status(
     session: AsyncSession, tenant_id: UUID, template_id: UUID, data: StatusChange
 ) -> WhatsAppTemplate:
-    """A manual move (operations, tests) through the same table as Meta's own reports."""
+    """A manual move that takes a template out of use (``MANUAL``), through the same table as
+    Meta's own reports; review outcomes come only from Meta."""
     template = await get_template(session, tenant_id, template_id, for_update=True)
+    if data.status not in MANUAL:
+        raise Unprocessable(
+            f"{data.status} is Meta's decision and arrives with its webhook or a sync; by hand a "
+            f"template can only become {', '.join(sorted(MANUAL))}.",
+            errors=[{"field": "status", "message": "not a manual status"}],
+        )
     transition(template, data.status, reason=data.reason, source="api")
     await session.flush()
     return template
