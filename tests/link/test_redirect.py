@@ -109,6 +109,7 @@ class TestCounting:
         assert (await click(client, path_of(link), agent)).status_code == 302
         stats = await read_link(client, tenant, link["id"])
         assert (stats["clicks"], stats["human_clicks"]) == (1, 0)
+        assert stats["first_clicked_at"] is None  # a preview at delivery is nobody's click
 
     async def test_head_is_not_a_person(
         self, client: httpx.AsyncClient, tenant: TenantFixture

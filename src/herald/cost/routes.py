@@ -25,7 +25,7 @@ from herald.kit.pagination import Page, PageParams, page_params
 router = APIRouter(prefix="/v1/costs", tags=["costs"])
 
 
-def price_filter(
+async def price_filter(
     provider: Annotated[str | None, Query(max_length=40)] = None,
     kind: ChannelKind | None = None,
     country: Annotated[str | None, Query(pattern=r"^([A-Z]{2}|\*)$")] = None,

@@ -47,4 +47,5 @@ class ShortLink(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     clicks: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     human_clicks: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     first_clicked_at: Mapped[datetime | None]
+    """The first human click (previews fetched at delivery are not one)."""
     last_clicked_at: Mapped[datetime | None]

@@ -120,7 +120,7 @@ WITH hit AS (
     UPDATE short_links
     SET clicks = clicks + 1,
         human_clicks = human_clicks + %(human)s,
-        first_clicked_at = coalesce(first_clicked_at, now()),
+        first_clicked_at = coalesce(first_clicked_at, CASE WHEN %(human)s > 0 THEN now() END),
         last_clicked_at = now()
     WHERE token = %(token)s AND expires_at > now()
     RETURNING redirect_url
