@@ -15,6 +15,9 @@ _names = count()
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
 PHONE_NUMBER_ID = "1098765432"
 WABA_ID = "2233445566"
+CLOSED_PORT = "http://127.0.0.1:9"
+"""Where test channels point unless a test serves something: refused at once, never the
+internet (the periodic sync visits every active WhatsApp channel)."""
 
 
 def sms_body(**extra: Any) -> dict[str, Any]:
@@ -28,7 +31,7 @@ def sms_body(**extra: Any) -> dict[str, Any]:
     }
 
 
-def whatsapp_body(base_url: str = "https://graph.facebook.com", **extra: Any) -> dict[str, Any]:
+def whatsapp_body(base_url: str = CLOSED_PORT, **extra: Any) -> dict[str, Any]:
     return {
         "kind": "whatsapp",
         "provider": "whatsapp_cloud",

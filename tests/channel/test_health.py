@@ -172,4 +172,6 @@ async def test_a_channel_with_messages_cannot_be_deleted(
 
     assert response.status_code == 409
     assert "pause it instead" in response.json()["detail"]
-    assert (await client.get(f"/v1/channels/{channel_id}", headers=tenant.headers)).status_code == 200
+    assert (
+        await client.get(f"/v1/channels/{channel_id}", headers=tenant.headers)
+    ).status_code == 200

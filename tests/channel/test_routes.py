@@ -115,7 +115,9 @@ async def test_duplicate_name_is_a_conflict(
     client: httpx.AsyncClient, tenant: TenantFixture
 ) -> None:
     await create(client, tenant.headers, sms_body(name="Twice"))
-    response = await client.post("/v1/channels", json=sms_body(name="Twice"), headers=tenant.headers)
+    response = await client.post(
+        "/v1/channels", json=sms_body(name="Twice"), headers=tenant.headers
+    )
 
     assert response.status_code == 409
 
