@@ -3,6 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from herald.channel.service import get_channel
 from herald.kit.context import Role
 from herald.kit.database import Database
 from tests.channel.helpers import (
@@ -143,8 +144,6 @@ async def test_update_merges_config_and_replaces_a_secret(
     assert updated["config"]["auth_token"] == {"set": True}
     assert (updated["rate_per_day"], updated["name"]) == (1000, "Renamed")
     async with db.tenant_session(tenant.id) as session:
-        from herald.channel.service import get_channel
-
         stored = await get_channel(session, tenant.id, channel["id"])
         assert stored.config == {"account_sid": TWILIO_SID, "auth_token": "second-token"}
     bad = await client.patch(url, json={"config": {"account_sid": "AC1"}}, headers=tenant.headers)
@@ -154,6 +153,22 @@ async def test_update_merges_config_and_replaces_a_secret(
     assert null.status_code == 422
     fixed = await client.patch(url, json={"kind": "whatsapp"}, headers=tenant.headers)
     assert fixed.status_code == 422
+
+
+async def test_a_cleared_simulator_url_goes_back_to_this_herald(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    channel = await create(
+        client, tenant.headers, sms_body(config={"api_base_url": "http://x.test"})
+    )
+
+    response = await client.patch(
+        f"/v1/channels/{channel['id']}",
+        json={"config": {"api_base_url": None}},
+        headers=tenant.headers,
+    )
+
+    assert response.json()["config"]["api_base_url"] == "http://127.0.0.1:8000/sim"
 
 
 async def test_list_filters_and_pages(client: httpx.AsyncClient, tenant: TenantFixture) -> None:

@@ -12,6 +12,7 @@ from uuid import UUID
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.channel.models import Channel, ChannelStatus, SenderPool, SenderPoolMember
 from herald.channel.schemas import ChannelFilters
@@ -291,3 +292,15 @@ class TemplateCacheRepository(Repository):
             },
         )
         await self.session.execute(stmt)
+
+
+async def operator_view(
+    session: AsyncSession, tenant_id: UUID | None, status: ChannelStatus | None, limit: int
+) -> Sequence[Channel]:
+    """Channels of every tenant (or one), for the operator's command line (system session)."""
+    stmt = select(Channel).order_by(Channel.tenant_id, Channel.name).limit(limit)
+    if tenant_id is not None:
+        stmt = stmt.where(Channel.tenant_id == tenant_id)
+    if status is not None:
+        stmt = stmt.where(Channel.status == status)
+    return (await session.scalars(stmt)).all()

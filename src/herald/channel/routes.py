@@ -72,8 +72,15 @@ async def read_channel(channel_id: UUID, auth: Viewer) -> ChannelRead:
 
 
 @channels.patch("/{channel_id}", response_model=ChannelRead, summary="Change a channel")
-async def update_channel(channel_id: UUID, data: ChannelUpdate, auth: Admin) -> ChannelRead:
-    channel = await service.update_channel(auth.session, auth.tenant_id, channel_id, data)
+async def update_channel(
+    channel_id: UUID,
+    data: ChannelUpdate,
+    auth: Admin,
+    settings: Annotated[Settings, Depends(get_app_settings)],
+) -> ChannelRead:
+    channel = await service.update_channel(
+        auth.session, auth.tenant_id, channel_id, data, settings.base_url
+    )
     return service.present(channel)
 
 

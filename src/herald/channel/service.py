@@ -219,14 +219,15 @@ async def list_channels(
 
 
 async def update_channel(
-    session: AsyncSession, tenant_id: UUID, channel_id: UUID, data: ChannelUpdate
+    session: AsyncSession, tenant_id: UUID, channel_id: UUID, data: ChannelUpdate, base_url: str
 ) -> Channel:
     channel = await get_channel(session, tenant_id, channel_id, for_update=True)
     changes = data.model_dump(exclude_unset=True, exclude={"config"})
     if data.config is not None:
         merged = {**channel.config, **data.config}
+        kept = {key: value for key, value in merged.items() if value is not None}
         provider = PROVIDERS[channel.provider]
-        config = _validate(provider, {k: v for k, v in merged.items() if v is not None})
+        config = _validate(provider, _with_defaults(channel.provider, kept, base_url))
         channel.config = _stored(config)
         _apply_identity(channel, config)
     if "name" in changes and changes["name"] != channel.name:
