@@ -93,6 +93,27 @@ async def test_submit_then_sync_an_approval(
     assert [entry["source"] for entry in read["status_history"]][-2:] == ["api", "sync"]
 
 
+async def test_a_synced_twin_blocks_submission_before_meta_is_called(
+    client: httpx.AsyncClient, tenant: TenantFixture, sim: SimServer
+) -> None:
+    channel = await _whatsapp(client, tenant, sim)
+    sim.sim.state.templates[WABA_ID] = {
+        "7": {**Draft().body(), "id": "7", "status": "APPROVED", "rejected_reason": "NONE"}
+    }
+    await client.post(f"/v1/channels/{channel['id']}/sync-templates", headers=tenant.headers)
+    draft = await _draft(client, tenant, Draft().name)
+
+    response = await client.post(
+        f"/v1/channels/{channel['id']}/submit-template",
+        json={"template_id": draft["id"]},
+        headers=tenant.headers,
+    )
+
+    assert response.status_code == 409
+    assert "already has a template" in response.json()["detail"]
+    assert list(sim.sim.state.templates[WABA_ID]) == ["7"]
+
+
 async def test_sync_pages_through_meta_and_upserts(
     client: httpx.AsyncClient, tenant: TenantFixture, sim: SimServer
 ) -> None:

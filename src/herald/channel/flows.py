@@ -38,6 +38,7 @@ from herald.whatsapp.models import (
     TemplateStatus,
     WhatsAppTemplate,
 )
+from herald.whatsapp.repository import TemplateRepository
 from herald.whatsapp.service import get_template
 from herald.whatsapp.templates import submission_payload
 
@@ -58,7 +59,7 @@ async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
         yield http
 
 
-async def test_channel(
+async def check_credentials(
     session: AsyncSession, tenant_id: UUID, channel_id: UUID
 ) -> CredentialResult:
     """Ask the provider whether the channel's credentials work; never raises on its answer."""
@@ -98,6 +99,14 @@ async def submit_template(
     if template.channel_id not in (None, channel.id):
         raise Unprocessable(
             f"Template {template_id} belongs to channel {template.channel_id}; submit it there."
+        )
+    twin = await TemplateRepository(session).find(
+        tenant_id, channel.id, template.name, template.language
+    )
+    if twin is not None and twin.id != template.id:
+        raise Conflict(
+            f"Channel {channel.id} already has a template {template.name!r} in "
+            f"{template.language} ({twin.id}); edit that one, or rename this one."
         )
     if TemplateStatus.PENDING not in TRANSITIONS[template.status]:
         raise Conflict(

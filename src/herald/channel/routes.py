@@ -116,8 +116,8 @@ async def resume_channel(channel_id: UUID, auth: Manager) -> ChannelRead:
     response_model=CredentialResult,
     summary="Check the credentials against the provider",
 )
-async def test_channel(channel_id: UUID, auth: Admin) -> CredentialResult:
-    return await flows.test_channel(auth.session, auth.tenant_id, channel_id)
+async def check_credentials(channel_id: UUID, auth: Admin) -> CredentialResult:
+    return await flows.check_credentials(auth.session, auth.tenant_id, channel_id)
 
 
 @channels.post(
