@@ -112,6 +112,26 @@ async def test_invalid_bodies(
     assert response.status_code == 422
 
 
+async def test_a_whatsapp_channel_without_phone_number_id_needs_a_sender(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    body = sms_body(
+        kind="whatsapp",
+        provider="twilio",
+        config={"account_sid": TWILIO_SID, "auth_token": "t" * 9},
+    )
+    body.pop("sender")
+
+    missing = await client.post("/v1/channels", json=body, headers=tenant.headers)
+    given = await client.post(
+        "/v1/channels", json={**body, "sender": "+15550111"}, headers=tenant.headers
+    )
+
+    assert missing.status_code == 422
+    assert "phone_number_id" in missing.json()["detail"]
+    assert given.status_code == 201
+
+
 async def test_duplicate_name_is_a_conflict(
     client: httpx.AsyncClient, tenant: TenantFixture
 ) -> None:

@@ -40,6 +40,7 @@ GENERATED_SECRETS: dict[str, tuple[str, ...]] = {
 Meta's app secret only signs webhooks (they fail verification until the real one is set)."""
 
 SMS_SENDER = re.compile(r"^\+[1-9]\d{6,14}$|^\d{3,8}$|^(?=.*[A-Za-z])[A-Za-z0-9 .&\-]{1,11}$")
+WHATSAPP_SENDER = re.compile(r"^\+?\d{6,30}$")
 WARMUP_MAX_DOUBLINGS = 40
 
 
@@ -125,6 +126,12 @@ def _apply_identity(channel: Channel, config: ProviderConfig) -> None:
 
 
 def _check_sender(kind: ChannelKind, sender: str | None) -> None:
+    if kind is ChannelKind.whatsapp and (sender is None or not WHATSAPP_SENDER.match(sender)):
+        raise Unprocessable(
+            "A WhatsApp channel needs a sender: its number in E.164 (+15550100), or a config "
+            "with a phone_number_id to stand for it.",
+            errors=[{"field": "sender", "message": "missing or not a valid WhatsApp sender"}],
+        )
     if kind is ChannelKind.sms and (sender is None or not SMS_SENDER.match(sender)):
         raise Unprocessable(
             "An SMS channel needs a sender: an E.164 number (+15550100), a short code (3-8 "
