@@ -17,6 +17,7 @@ from herald.segment import routes as segment_routes
 from herald.sms import routes as sms_routes
 from herald.tenant import routes as tenant_routes
 from herald.user import routes as user_routes
+from herald.wallet import routes as wallet_routes
 from herald.whatsapp import routes as whatsapp_routes
 
 ROUTERS: list[APIRouter] = [
@@ -39,6 +40,7 @@ ROUTERS: list[APIRouter] = [
     cost_routes.router,
     link_routes.router,
     sms_routes.router,
+    wallet_routes.router,
     channel_routes.channels,
     channel_routes.pools,
 ]
