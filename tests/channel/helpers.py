@@ -54,6 +54,19 @@ async def create(client: httpx.AsyncClient, headers: dict[str, str], body: dict[
     return response.json()
 
 
+async def audited_changes(db: Database, channel_id: UUID | str) -> list[tuple[str, str]]:
+    """The audit log's entries for the channel: action and the changes as JSON text."""
+    async with db.system_session() as session:
+        rows = await session.execute(
+            text(
+                "SELECT action, changes::text FROM audit_log WHERE resource_id = :id "
+                "ORDER BY created_at"
+            ),
+            {"id": str(channel_id)},
+        )
+        return [(row[0], row[1]) for row in rows.all()]
+
+
 async def raw_config(db: Database, channel_id: UUID | str) -> str:
     """The config column as stored, without the ORM's decryption."""
     async with db.system_session() as session:

@@ -8,6 +8,7 @@ from herald.kit.context import Role
 from herald.kit.database import Database
 from tests.channel.helpers import (
     PHONE_NUMBER_ID,
+    audited_changes,
     TWILIO_SID,
     WABA_ID,
     create,
@@ -52,6 +53,9 @@ async def test_twilio_secrets_are_never_returned_and_encrypted_at_rest(
         assert token not in response.text
     stored = await raw_config(db, channel["id"])
     assert token not in stored and TWILIO_SID not in stored
+    [(action, changes)] = await audited_changes(db, channel["id"])
+    assert action == "channel.created"
+    assert token not in changes and "[redacted]" in changes
 
 
 async def test_whatsapp_channel_takes_its_ids_from_the_config(
