@@ -8,9 +8,9 @@ from herald.kit.context import Role
 from herald.kit.database import Database
 from tests.channel.helpers import (
     PHONE_NUMBER_ID,
-    audited_changes,
     TWILIO_SID,
     WABA_ID,
+    audited_changes,
     create,
     raw_config,
     sms_body,
