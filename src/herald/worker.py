@@ -11,6 +11,7 @@ import functools
 import procrastinate
 
 from herald.auth import tasks as auth_tasks
+from herald.channel import tasks as channel_tasks
 from herald.imports import tasks as import_tasks
 from herald.kit.embedded import to_libpq_url
 from herald.runtime import tasks as runtime_tasks
@@ -19,6 +20,7 @@ BLUEPRINTS: dict[str, procrastinate.Blueprint] = {
     "runtime": runtime_tasks.blueprint,
     "auth": auth_tasks.blueprint,
     "imports": import_tasks.blueprint,
+    "channel": channel_tasks.blueprint,
 }
 """Namespace → blueprint: task ``cleanup`` in namespace ``auth`` runs as ``auth:cleanup``."""
 

@@ -187,6 +187,15 @@ def http_status(url: str) -> int | None:
         return None
 
 
+def send_example(api: str, demo: DemoAccess) -> str:
+    """The curl line sending one SMS through the demo's simulator channel."""
+    body = f'{{"channel_id": "{demo.channel_id}", "to": "+15550123", "body": "Hello from Herald"}}'
+    return (
+        f"curl -H 'Authorization: Bearer {demo.api_key}' -H 'Content-Type: application/json' "
+        f"-d '{body}' {api}/v1/messages  (then see it: curl {api}/sim/messages)"
+    )
+
+
 def print_banner(settings: Settings, demo: DemoAccess | None) -> None:
     api = settings.base_url
     lines = [
@@ -201,6 +210,8 @@ def print_banner(settings: Settings, demo: DemoAccess | None) -> None:
     if demo is not None:
         lines.append(f"  Demo tenant {demo.tenant_id}, API key [bold]{demo.api_key}[/]")
         lines.append(f"  Try: curl -H 'Authorization: Bearer {demo.api_key}' {api}/v1/tenant")
+        if demo.channel_id:
+            lines.append(f"  Send an SMS through the simulator: {send_example(api, demo)}")
     for line in lines:
         console.print(line, soft_wrap=True)
     sys.stdout.flush()
