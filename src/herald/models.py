@@ -11,6 +11,7 @@ from herald.kit.models import Base
 from herald.kit.ratelimit import RateLimitHit
 from herald.secret.models import TenantSecret
 from herald.segment.models import Segment, SegmentMembership
+from herald.template.models import LibraryTemplate, Template, TemplateUsage
 from herald.tenant.models import Tenant
 from herald.user.models import Invitation, Membership, User
 
@@ -25,6 +26,7 @@ __all__ = [
     "ImportFilePart",
     "ImportIssue",
     "Invitation",
+    "LibraryTemplate",
     "MagicLinkToken",
     "Membership",
     "RateLimitHit",
@@ -32,6 +34,8 @@ __all__ = [
     "Segment",
     "SegmentMembership",
     "SuppressionRule",
+    "Template",
+    "TemplateUsage",
     "Tenant",
     "TenantSecret",
     "User",

@@ -11,6 +11,7 @@ from herald.contact import routes as contact_routes
 from herald.imports import routes as import_routes
 from herald.secret import routes as secret_routes
 from herald.segment import routes as segment_routes
+from herald.template import routes as template_routes
 from herald.tenant import routes as tenant_routes
 from herald.user import routes as user_routes
 
@@ -29,4 +30,6 @@ ROUTERS: list[APIRouter] = [
     contact_routes.suppression_rules,
     import_routes.router,
     segment_routes.router,
+    template_routes.templates,
+    template_routes.library,
 ]
