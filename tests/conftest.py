@@ -18,6 +18,8 @@ import psycopg
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
+from procrastinate.job_context import JobContext
+from procrastinate.jobs import Job
 from psycopg import sql
 
 from herald.app import create_app
@@ -31,10 +33,12 @@ from herald.kit.embedded import (
     stop_embedded,
     to_libpq_url,
 )
+from herald.kit.jobs import WorkerResources, worker_context
 from herald.migrations import upgrade
 from herald.settings import Settings, get_settings
 from herald.tenant.flows import onboard_tenant
 from herald.tenant.schemas import TenantCreate
+from herald.worker import build_task_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = ROOT / ".herald-test"
@@ -111,6 +115,19 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url, pool_size=5)
     yield database
     await database.dispose()
+
+
+def job_context(db: Database, task_name: str) -> JobContext:
+    """The context a worker hands a job (``pass_context=True``), with this run's database as
+    the worker's shared resources: for calling a task's function directly."""
+    job = Job(id=0, queue="tests", lock=None, queueing_lock=None, task_name=task_name)
+    return JobContext(
+        app=build_task_app(db.url),
+        job=job,
+        start_timestamp=0.0,
+        abort_reason=lambda: None,
+        additional_context=worker_context(WorkerResources(db=db)),
+    )
 
 
 @pytest.fixture(scope="session")

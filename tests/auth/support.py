@@ -12,10 +12,10 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
-from herald.auth.passwords import hash_password
 from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.mailer import MemoryMailer
+from herald.kit.passwords import hash_password
 from herald.user.models import User
 from herald.user.service import add_member
 

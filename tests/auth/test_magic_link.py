@@ -7,10 +7,10 @@ import httpx
 from sqlalchemy import update
 
 from herald.auth.models import MagicLinkToken
-from herald.auth.tokens import digest
 from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.mailer import MemoryMailer
+from herald.kit.tokens import digest
 from herald.settings import Settings
 from tests.auth.support import MakeUser, Person, bearer
 from tests.conftest import TenantFixture

@@ -6,8 +6,8 @@ import httpx
 from sqlalchemy import delete, select, update
 
 from herald.auth.models import RefreshToken
-from herald.auth.tokens import digest
 from herald.kit.database import Database
+from herald.kit.tokens import digest
 from herald.user.models import Membership
 from tests.auth.support import MakeUser, bearer, login
 from tests.conftest import TenantFixture

@@ -12,11 +12,10 @@ from herald.auth.repository import purge_expired
 from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.ratelimit import RateLimitHit
-from herald.settings import get_settings
 from herald.user.models import Invitation
 from herald.worker import build_task_app
 from tests.auth.support import MakeUser
-from tests.conftest import TenantFixture
+from tests.conftest import TenantFixture, job_context
 
 
 async def _seed(db: Database, tenant: TenantFixture, user_id: object) -> dict[str, object]:
@@ -114,12 +113,7 @@ class TestCleanupTask:
     ) -> None:
         person = await make_user(tenant.id)
         ids = await _seed(db, tenant, person.id)
-        monkeypatch.setenv("HERALD_DATABASE_URL", database_url)
-        get_settings.cache_clear()
-        try:
-            counts = await tasks.cleanup.func(timestamp=0)
-        finally:
-            get_settings.cache_clear()
+        counts = await tasks.cleanup.func(job_context(db, "auth:cleanup"), timestamp=0)
         assert counts["refresh_tokens"] >= 1
         async with db.system_session() as session:
             assert await session.get(RefreshToken, ids["refresh_gone"]) is None

@@ -9,7 +9,9 @@ import time
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from herald.auth import tasks as auth_tasks
 from herald.kit.database import Database
+from herald.kit.jobs import WorkerResources, defer, worker_context
 from herald.worker import build_task_app
 
 HEARTBEAT = "runtime:heartbeat"
@@ -69,3 +71,52 @@ async def test_worker_runs_a_deferred_job_and_the_periodic_heartbeat(
 
     assert await _status(db, job_id) == "succeeded"
     assert "succeeded" in await _periodic_statuses(db)
+
+
+class _Rollback(Exception):
+    pass
+
+
+async def test_defer_joins_the_callers_transaction(database_url: str, db: Database) -> None:
+    build_task_app(database_url)  # binds the blueprints' tasks, as every process does
+    async with db.system_session() as session:
+        kept = await defer(session, auth_tasks.cleanup, timestamp=1)
+    with contextlib.suppress(_Rollback):
+        async with db.system_session() as session:
+            dropped = await defer(session, auth_tasks.cleanup, timestamp=2)
+            raise _Rollback
+    async with db.system_session() as session:
+        query = text("SELECT id FROM procrastinate_jobs WHERE id IN (:kept, :dropped)")
+        found = set((await session.execute(query, {"kept": kept, "dropped": dropped})).scalars())
+    assert found == {kept}
+
+
+async def test_a_worker_hands_its_one_database_to_every_job(
+    database_url: str, db: Database
+) -> None:
+    """Jobs that need the database get the worker's own (``pass_context``), not one each."""
+    tasks = build_task_app(database_url)
+    async with tasks.open_async():
+        async with db.system_session() as session:
+            job_ids = [await defer(session, auth_tasks.cleanup, timestamp=t) for t in (3, 4)]
+        worker = asyncio.create_task(
+            tasks.run_worker_async(
+                queues=["auth"],
+                install_signal_handlers=False,
+                listen_notify=False,
+                fetch_job_polling_interval=0.2,
+                additional_context=worker_context(WorkerResources(db=db)),
+            )
+        )
+        try:
+            deadline = time.monotonic() + DEADLINE
+            while time.monotonic() < deadline:
+                statuses = {await _status(db, job_id) for job_id in job_ids}
+                if statuses <= {"succeeded", "failed"}:
+                    break
+                await asyncio.sleep(0.2)
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+    assert [await _status(db, job_id) for job_id in job_ids] == ["succeeded", "succeeded"]

@@ -31,7 +31,7 @@ async def test_resolve_audience_re_evaluates_the_rules(
         ids = set((await session.scalars(audience.with_only_columns(Contact.id))).all())
         stale = await service.list_members(session, tenant.id, segment.id, PageParams(limit=100))
     assert ids == {ana, bob}
-    assert {c.id for c in stale} == {ana}
+    assert {c.id for c in stale.items} == {ana}
 
 
 async def test_resolve_audience_of_another_tenants_segment(

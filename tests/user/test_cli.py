@@ -8,9 +8,9 @@ from uuid import uuid4
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from herald.auth.passwords import verify_password
 from herald.cli import app
 from herald.kit.database import Database
+from herald.kit.passwords import verify_password
 from herald.user.models import User
 from tests.conftest import TenantFixture
 

@@ -5,11 +5,11 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.audit.models import AuditEntry
 from herald.audit.schemas import AuditFilters
-from herald.kit.pagination import PageParams, keyset
+from herald.kit.pagination import PageParams, Slice
+from herald.kit.repository import Repository
 
 
 def insert_entries(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -17,16 +17,13 @@ def insert_entries(connection: Connection, rows: Sequence[dict[str, Any]]) -> No
     connection.execute(insert(AuditEntry), list(rows))
 
 
-class AuditRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AuditRepository(Repository):
     async def add(self, row: dict[str, Any]) -> None:
         await self.session.execute(insert(AuditEntry), [row])
 
     async def list(
         self, tenant_id: UUID, filters: AuditFilters, params: PageParams
-    ) -> list[AuditEntry]:
+    ) -> Slice[AuditEntry]:
         stmt = select(AuditEntry).where(AuditEntry.tenant_id == tenant_id)
         if filters.actor is not None:
             stmt = stmt.where(
@@ -46,5 +43,4 @@ class AuditRepository:
             stmt = stmt.where(AuditEntry.created_at >= filters.since)
         if filters.until is not None:
             stmt = stmt.where(AuditEntry.created_at < filters.until)
-        stmt = keyset(stmt, params, AuditEntry.created_at, AuditEntry.id, descending=True)
-        return list(await self.session.scalars(stmt))
+        return await self.page(stmt, params, AuditEntry.created_at, AuditEntry.id, descending=True)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from herald.audit import service
 from herald.audit.schemas import AuditEntryRead, AuditFilters
 from herald.auth.dependencies import Admin
-from herald.kit.pagination import Page, PageParams, build_page, page_params
+from herald.kit.pagination import Page, PageParams, page_of, page_params
 
 router = APIRouter(prefix="/v1/audit-log", tags=["audit log"])
 
@@ -18,6 +18,5 @@ async def list_audit_log(
     filters: Annotated[AuditFilters, Query()],
     params: Annotated[PageParams, Depends(page_params)],
 ) -> Page[AuditEntryRead]:
-    rows = await service.list_entries(auth.session, auth.tenant_id, filters, params)
-    items, cursor = build_page(rows, params, "created_at")
-    return Page(items=[AuditEntryRead.model_validate(e) for e in items], next_cursor=cursor)
+    found = await service.list_entries(auth.session, auth.tenant_id, filters, params)
+    return page_of(found, AuditEntryRead)

@@ -28,7 +28,7 @@ from herald.audit.schemas import AuditFilters
 from herald.kit.context import Actor, bound_actor
 from herald.kit.crypto import EncryptedJSON, EncryptedString
 from herald.kit.errors import BadRequest
-from herald.kit.pagination import PageParams
+from herald.kit.pagination import PageParams, Slice
 from herald.tenant.models import Tenant
 
 REDACTED = "[redacted]"
@@ -201,7 +201,7 @@ async def record(
 
 async def list_entries(
     session: AsyncSession, tenant_id: UUID, filters: AuditFilters, params: PageParams
-) -> list[AuditEntry]:
+) -> Slice[AuditEntry]:
     if filters.since and filters.until and filters.since >= filters.until:
         raise BadRequest("'since' must be earlier than 'until'.")
     return await AuditRepository(session).list(tenant_id, filters, params)

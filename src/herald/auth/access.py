@@ -10,10 +10,10 @@ from uuid import UUID
 
 import jwt
 
-from herald.auth.tokens import random_token
 from herald.kit.context import Role
 from herald.kit.errors import Unauthorized
 from herald.kit.files import create_once
+from herald.kit.tokens import random_token
 from herald.settings import Settings
 
 ALGORITHM = "HS256"

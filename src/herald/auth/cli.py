@@ -10,7 +10,7 @@ from herald.kit.console import console, emit_json
 from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.errors import NotFound
-from herald.kit.runtime import run_with_database
+from herald.runtime.database import run_with_database
 from herald.tenant.service import get_tenant
 
 app = typer.Typer(help="Manage API keys.", no_args_is_help=True)

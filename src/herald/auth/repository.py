@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
 from herald.kit.context import Role
 from herald.kit.database import scope_columns
-from herald.kit.pagination import PageParams, keyset
+from herald.kit.pagination import PageParams, Slice
 from herald.kit.ratelimit import WINDOW, purge_windows
 from herald.kit.repository import Repository
 from herald.tenant.models import Tenant, TenantStatus
@@ -62,11 +62,9 @@ class ApiKeyRepository(Repository):
             select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id)
         )
 
-    async def list(self, tenant_id: UUID, params: PageParams) -> list[ApiKey]:
-        stmt = keyset(
-            select(ApiKey).where(ApiKey.tenant_id == tenant_id), params, ApiKey.id, ApiKey.id
-        )
-        return list(await self.session.scalars(stmt))
+    async def list(self, tenant_id: UUID, params: PageParams) -> Slice[ApiKey]:
+        stmt = select(ApiKey).where(ApiKey.tenant_id == tenant_id)
+        return await self.page(stmt, params, ApiKey.id, ApiKey.id)
 
     def add(self, key: ApiKey) -> None:
         self.session.add(key)
@@ -85,10 +83,7 @@ class ApiKeyRepository(Repository):
         )
 
 
-class RefreshTokenRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class RefreshTokenRepository(Repository):
     def add(self, token: RefreshToken) -> None:
         self.session.add(token)
 
@@ -122,10 +117,7 @@ class RefreshTokenRepository:
         )
 
 
-class MagicLinkRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class MagicLinkRepository(Repository):
     def add(self, token: MagicLinkToken) -> None:
         self.session.add(token)
 

@@ -18,7 +18,6 @@ from herald.auth.dependencies import (
     SignedIn,
 )
 from herald.auth.pages import token_page
-from herald.auth.repository import ApiKeyRepository
 from herald.auth.schemas import (
     Accepted,
     ApiKeyCreate,
@@ -32,7 +31,7 @@ from herald.auth.schemas import (
     TokenPairRead,
 )
 from herald.kit.errors import Forbidden
-from herald.kit.pagination import Page, PageParams, build_page, page_params
+from herald.kit.pagination import Page, PageParams, page_of, page_params
 
 api_keys = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
 
@@ -41,9 +40,7 @@ api_keys = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
 async def list_api_keys(
     auth: Admin, params: Annotated[PageParams, Depends(page_params)]
 ) -> Page[ApiKeyRead]:
-    rows = await ApiKeyRepository(auth.session).list(auth.tenant_id, params)
-    items, cursor = build_page(rows, params, "id")
-    return Page(items=[ApiKeyRead.model_validate(k) for k in items], next_cursor=cursor)
+    return page_of(await service.list_api_keys(auth.session, auth.tenant_id, params), ApiKeyRead)
 
 
 @api_keys.post(

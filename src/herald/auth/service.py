@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.auth.models import ApiKey
 from herald.auth.repository import ApiKeyRepository, KeyCredential
-from herald.auth.tokens import digest, random_token, same_digest
 from herald.kit.context import Role
 from herald.kit.errors import Forbidden, NotFound, Unauthorized
+from herald.kit.pagination import PageParams, Slice
+from herald.kit.tokens import digest, random_token, same_digest
 from herald.tenant.models import TenantStatus
 
 KEY_PREFIX = "hk_"
@@ -98,3 +99,20 @@ async def revoke_api_key(session: AsyncSession, tenant_id: UUID, key_id: UUID) -
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
     return key
+
+
+async def revoke_keys_above(
+    session: AsyncSession, tenant_id: UUID, user_id: UUID, role: Role | None
+) -> None:
+    """A member's API keys must not outlast their power: on removal (``role`` None) every key
+    they created is revoked; on demotion, those whose role is above the new one."""
+    now = datetime.now(UTC)
+    for key in await ApiKeyRepository(session).live_keys_created_by(tenant_id, user_id):
+        if role is None or not role.at_least(key.role):
+            key.revoked_at = now
+
+
+async def list_api_keys(
+    session: AsyncSession, tenant_id: UUID, params: PageParams
+) -> Slice[ApiKey]:
+    return await ApiKeyRepository(session).list(tenant_id, params)

@@ -18,15 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.auth.access import issue_access_token
 from herald.auth.models import MagicLinkToken, RefreshToken
-from herald.auth.passwords import hash_password, upgraded_hash, verify_password
 from herald.auth.repository import MagicLinkRepository, RefreshTokenRepository
 from herald.auth.service import ensure_tenant_active
-from herald.auth.tokens import digest, random_token
 from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.errors import Forbidden, HeraldError, Locked, Unauthorized
 from herald.kit.ids import new_id
 from herald.kit.mailer import Mail
+from herald.kit.passwords import hash_password, upgraded_hash, verify_password
+from herald.kit.tokens import digest, random_token
 from herald.settings import Settings
 from herald.tenant.models import TenantStatus
 from herald.user.models import Membership, User

@@ -6,10 +6,10 @@ import logging
 from datetime import UTC, datetime
 
 import procrastinate
+from procrastinate.job_context import JobContext
 
 from herald.auth.repository import purge_expired
-from herald.kit.database import Database, database_url
-from herald.settings import get_settings
+from herald.kit.jobs import resources_of
 
 log = logging.getLogger(__name__)
 
@@ -17,16 +17,11 @@ blueprint = procrastinate.Blueprint()
 
 
 @blueprint.periodic(cron="*/10 * * * *", periodic_id="cleanup")
-@blueprint.task(name="cleanup", queue="auth")
-async def cleanup(timestamp: int) -> dict[str, int]:
+@blueprint.task(name="cleanup", queue="auth", pass_context=True)
+async def cleanup(context: JobContext, timestamp: int) -> dict[str, int]:
     """Delete expired and spent refresh tokens, magic links, invitations and old rate-limit
     counters; return how many of each."""
-    with database_url(get_settings()) as url:
-        db = Database(url, pool_size=1)
-        try:
-            async with db.system_session() as session:
-                counts = await purge_expired(session, datetime.now(UTC))
-        finally:
-            await db.dispose()
+    async with resources_of(context).db.system_session() as session:
+        counts = await purge_expired(session, datetime.now(UTC))
     log.info("auth cleanup", extra={"tick": timestamp, **counts})
     return counts

@@ -18,7 +18,7 @@ from herald.imports.schemas import ImportOptions
 from herald.kit.console import console, emit_json, errors
 from herald.kit.database import Database
 from herald.kit.errors import HeraldError
-from herald.kit.runtime import run_with_database
+from herald.runtime.database import run_with_database
 
 app = typer.Typer(help="Manage contacts.", no_args_is_help=True)
 

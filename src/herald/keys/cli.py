@@ -16,7 +16,7 @@ from herald.keys.service import (
 from herald.kit.console import console, emit_json, errors
 from herald.kit.crypto import Keyring, configure_keyring, load_keyring
 from herald.kit.database import Database
-from herald.kit.runtime import run_with_database
+from herald.runtime.database import run_with_database
 from herald.settings import get_settings
 
 app = typer.Typer(help="Encryption keys for secrets at rest.", no_args_is_help=True)

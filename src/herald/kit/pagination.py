@@ -7,6 +7,7 @@ previous page. Lists order by ``(sort column, id)`` so ties never repeat or skip
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
@@ -26,6 +27,24 @@ MAX_LIMIT = 500
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Slice(Generic[T]):
+    """One page of rows, as a repository returns it, and the cursor of the next page."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def page_of(found: Slice[Any], schema: type[M]) -> Page[M]:
+    """The API page of a repository's slice, each row read into ``schema``."""
+    return Page(
+        items=[schema.model_validate(row) for row in found.items], next_cursor=found.next_cursor
+    )
 
 
 class PageParams(BaseModel):

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from herald.kit.pagination import PageParams, build_page, keyset
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Slice(Generic[T]):
-    """One page of rows and the cursor of the next page (``None`` on the last one)."""
-
-    items: list[T]
-    next_cursor: str | None
+from herald.kit.pagination import PageParams, Slice, build_page, keyset
 
 
 class Repository:

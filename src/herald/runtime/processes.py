@@ -8,6 +8,7 @@ import asyncio
 import uvicorn
 
 from herald.kit.database import database_url
+from herald.kit.jobs import worker_context, worker_resources
 from herald.kit.observability import configure_logging
 from herald.settings import Settings
 from herald.worker import build_task_app
@@ -48,10 +49,12 @@ def run_worker(settings: Settings, *, concurrency: int, shutdown_timeout: float)
 
 
 async def _work(url: str, concurrency: int, shutdown_timeout: float) -> None:
+    """One engine for every job of this process: a pool as large as the jobs that can run."""
     tasks = build_task_app(url)
-    async with tasks.open_async():
+    async with worker_resources(url, pool_size=concurrency) as resources, tasks.open_async():
         await tasks.run_worker_async(
             concurrency=concurrency,
             shutdown_graceful_timeout=shutdown_timeout,
             install_signal_handlers=True,
+            additional_context=worker_context(resources),
         )

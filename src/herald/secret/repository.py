@@ -3,16 +3,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.kit.pagination import PageParams, keyset
+from herald.kit.pagination import PageParams, Slice
+from herald.kit.repository import Repository
 from herald.secret.models import TenantSecret
 
 
-class SecretRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SecretRepository(Repository):
     async def get(self, tenant_id: UUID, name: str) -> TenantSecret | None:
         return await self.session.scalar(
             select(TenantSecret).where(
@@ -27,14 +24,9 @@ class SecretRepository:
             )
         )
 
-    async def list(self, tenant_id: UUID, params: PageParams) -> list[TenantSecret]:
-        stmt = keyset(
-            select(TenantSecret).where(TenantSecret.tenant_id == tenant_id),
-            params,
-            TenantSecret.name,
-            TenantSecret.id,
-        )
-        return list(await self.session.scalars(stmt))
+    async def list(self, tenant_id: UUID, params: PageParams) -> Slice[TenantSecret]:
+        stmt = select(TenantSecret).where(TenantSecret.tenant_id == tenant_id)
+        return await self.page(stmt, params, TenantSecret.name, TenantSecret.id)
 
     def add(self, secret: TenantSecret) -> None:
         self.session.add(secret)

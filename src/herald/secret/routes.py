@@ -5,9 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response, status
 
 from herald.auth.dependencies import Admin
-from herald.kit.pagination import Page, PageParams, build_page, page_params
+from herald.kit.pagination import Page, PageParams, page_of, page_params
 from herald.secret import service
-from herald.secret.repository import SecretRepository
 from herald.secret.schemas import NAME_PATTERN, SecretPut, SecretRead
 
 router = APIRouter(prefix="/v1/secrets", tags=["secrets"])
@@ -25,9 +24,7 @@ SecretName = Annotated[
 async def list_secrets(
     auth: Admin, params: Annotated[PageParams, Depends(page_params)]
 ) -> Page[SecretRead]:
-    rows = await SecretRepository(auth.session).list(auth.tenant_id, params)
-    items, cursor = build_page(rows, params, "name")
-    return Page(items=[SecretRead.model_validate(s) for s in items], next_cursor=cursor)
+    return page_of(await service.list_secrets(auth.session, auth.tenant_id, params), SecretRead)
 
 
 @router.get("/{name}", response_model=SecretRead, summary="A secret's metadata")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.kit.errors import Conflict, NotFound
 from herald.kit.models import utcnow
+from herald.kit.pagination import PageParams, Slice
 from herald.secret.models import TenantSecret
 from herald.secret.repository import SecretRepository
 from herald.secret.schemas import SecretPut
@@ -59,3 +60,10 @@ async def delete_secret(session: AsyncSession, tenant_id: UUID, name: str) -> No
     secret = await get_secret(session, tenant_id, name)
     await SecretRepository(session).delete(secret)
     await session.flush()
+
+
+async def list_secrets(
+    session: AsyncSession, tenant_id: UUID, params: PageParams
+) -> Slice[TenantSecret]:
+    """Names and metadata only: listing never decrypts a value."""
+    return await SecretRepository(session).list(tenant_id, params)

@@ -8,10 +8,10 @@ from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, delete, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.contact.models import Contact
-from herald.kit.pagination import PageParams, keyset
+from herald.kit.pagination import PageParams, Slice
+from herald.kit.repository import Repository
 from herald.segment.models import Segment, SegmentMembership
 
 
@@ -20,10 +20,7 @@ def matching(tenant_id: UUID, where: ColumnElement[bool]) -> Select[Contact]:
     return select(Contact).where(Contact.tenant_id == tenant_id, Contact.erased_at.is_(None), where)
 
 
-class SegmentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SegmentRepository(Repository):
     async def get(
         self, tenant_id: UUID, segment_id: UUID, *, for_update: bool = False
     ) -> Segment | None:
@@ -41,9 +38,9 @@ class SegmentRepository:
     async def delete(self, segment: Segment) -> None:
         await self.session.delete(segment)
 
-    async def list(self, tenant_id: UUID, params: PageParams) -> Sequence[Segment]:
+    async def list(self, tenant_id: UUID, params: PageParams) -> Slice[Segment]:
         stmt = select(Segment).where(Segment.tenant_id == tenant_id)
-        return (await self.session.scalars(keyset(stmt, params, Segment.name, Segment.id))).all()
+        return await self.page(stmt, params, Segment.name, Segment.id)
 
     async def count(self, tenant_id: UUID, where: ColumnElement[bool]) -> int:
         stmt = matching(tenant_id, where).with_only_columns(func.count())
@@ -97,7 +94,7 @@ class SegmentRepository:
 
     async def members(
         self, tenant_id: UUID, segment_id: UUID, params: PageParams
-    ) -> Sequence[Contact]:
+    ) -> Slice[Contact]:
         stmt = (
             select(Contact)
             .join(SegmentMembership, SegmentMembership.contact_id == Contact.id)
@@ -106,4 +103,4 @@ class SegmentRepository:
                 SegmentMembership.segment_id == segment_id,
             )
         )
-        return (await self.session.scalars(keyset(stmt, params, Contact.id, Contact.id))).all()
+        return await self.page(stmt, params, Contact.id, Contact.id)

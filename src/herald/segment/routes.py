@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from herald.auth.dependencies import Manager, Viewer
 from herald.contact.models import ChannelKind
-from herald.kit.pagination import Page, PageParams, build_page, page_params
+from herald.kit.pagination import Page, PageParams, page_of, page_params
 from herald.segment import service
 from herald.segment.schemas import (
     MAX_SAMPLE,
@@ -31,9 +31,8 @@ ChannelQuery = Annotated[
 async def list_segments(
     auth: Viewer, params: Annotated[PageParams, Depends(page_params)]
 ) -> Page[SegmentRead]:
-    rows = await service.list_segments(auth.session, auth.tenant_id, params)
-    items, cursor = build_page(list(rows), params, "name")
-    return Page(items=[SegmentRead.model_validate(s) for s in items], next_cursor=cursor)
+    found = await service.list_segments(auth.session, auth.tenant_id, params)
+    return page_of(found, SegmentRead)
 
 
 @router.post(
@@ -97,6 +96,5 @@ async def refresh_segment(segment_id: UUID, auth: Manager) -> SegmentRead:
 async def list_members(
     segment_id: UUID, auth: Viewer, params: Annotated[PageParams, Depends(page_params)]
 ) -> Page[SegmentContact]:
-    rows = await service.list_members(auth.session, auth.tenant_id, segment_id, params)
-    items, cursor = build_page(list(rows), params, "id")
-    return Page(items=[SegmentContact.model_validate(c) for c in items], next_cursor=cursor)
+    found = await service.list_members(auth.session, auth.tenant_id, segment_id, params)
+    return page_of(found, SegmentContact)

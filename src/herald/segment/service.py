@@ -3,7 +3,6 @@ time zone, and campaigns re-evaluate them at launch through ``resolve_audience``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.contact.eligibility import Purpose, eligible
 from herald.contact.models import ChannelKind, Contact
 from herald.kit.errors import Conflict, NotFound, Unprocessable
-from herald.kit.pagination import PageParams
+from herald.kit.pagination import PageParams, Slice
 from herald.segment.compiler import CompileContext, compile_node, parse_rules
 from herald.segment.models import Segment
 from herald.segment.repository import SegmentRepository, matching
@@ -125,7 +124,7 @@ async def delete_segment(session: AsyncSession, tenant_id: UUID, segment_id: UUI
 
 async def list_segments(
     session: AsyncSession, tenant_id: UUID, params: PageParams
-) -> Sequence[Segment]:
+) -> Slice[Segment]:
     return await SegmentRepository(session).list(tenant_id, params)
 
 
@@ -180,7 +179,7 @@ async def refresh_segment(session: AsyncSession, tenant_id: UUID, segment_id: UU
 
 async def list_members(
     session: AsyncSession, tenant_id: UUID, segment_id: UUID, params: PageParams
-) -> Sequence[Contact]:
+) -> Slice[Contact]:
     await get_segment(session, tenant_id, segment_id)
     return await SegmentRepository(session).members(tenant_id, segment_id, params)
 

@@ -8,7 +8,7 @@ import typer
 from herald.kit.console import console, emit_json
 from herald.kit.database import Database
 from herald.kit.errors import NotFound
-from herald.kit.runtime import run_with_database
+from herald.runtime.database import run_with_database
 from herald.tenant.flows import Onboarded, onboard_tenant
 from herald.tenant.models import TenantStatus
 from herald.tenant.schemas import TenantCreate

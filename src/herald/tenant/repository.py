@@ -3,15 +3,12 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.kit.repository import Repository
 from herald.tenant.models import Tenant
 
 
-class TenantRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class TenantRepository(Repository):
     async def get(self, tenant_id: UUID) -> Tenant | None:
         return await self.session.scalar(select(Tenant).where(Tenant.id == tenant_id))
 

@@ -12,7 +12,7 @@ from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.errors import HeraldError
 from herald.kit.pagination import MAX_LIMIT, PageParams
-from herald.kit.runtime import run_with_database
+from herald.runtime.database import run_with_database
 from herald.tenant.service import get_tenant
 from herald.user import service
 from herald.user.models import Membership, User

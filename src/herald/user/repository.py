@@ -5,19 +5,16 @@ from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import Select, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.kit.context import Role
 from herald.kit.database import scope_columns
-from herald.kit.pagination import PageParams, keyset
+from herald.kit.pagination import PageParams, Slice, keyset
+from herald.kit.repository import Repository
 from herald.tenant.models import Tenant, TenantStatus
 from herald.user.models import Invitation, Membership, User
 
 
-class UserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class UserRepository(Repository):
     async def by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email.lower()))
 
@@ -103,10 +100,7 @@ class UserRepository:
         await self.session.delete(membership)
 
 
-class InvitationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class InvitationRepository(Repository):
     def add(self, invitation: Invitation) -> None:
         self.session.add(invitation)
 
@@ -117,16 +111,11 @@ class InvitationRepository:
             )
         )
 
-    async def pending(self, tenant_id: UUID, params: PageParams) -> list[Invitation]:
-        stmt = keyset(
-            select(Invitation).where(
-                Invitation.tenant_id == tenant_id, Invitation.accepted_at.is_(None)
-            ),
-            params,
-            Invitation.id,
-            Invitation.id,
+    async def pending(self, tenant_id: UUID, params: PageParams) -> Slice[Invitation]:
+        stmt = select(Invitation).where(
+            Invitation.tenant_id == tenant_id, Invitation.accepted_at.is_(None)
         )
-        return list(await self.session.scalars(stmt))
+        return await self.page(stmt, params, Invitation.id, Invitation.id)
 
     async def withdraw_pending(self, tenant_id: UUID, email: str) -> None:
         """Delete the unaccepted invitations of ``email``: a new one replaces them."""

@@ -6,14 +6,13 @@ from uuid import UUID
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
 from fastapi.responses import HTMLResponse
 
+from herald.auth import flows
 from herald.auth.dependencies import Admin, AppMailer, AppSettings, Db, SignedIn, Viewer
 from herald.auth.pages import token_page
 from herald.auth.schemas import TokenPairRead
-from herald.kit.errors import NotFound
-from herald.kit.pagination import Page, PageParams, build_page, page_params
-from herald.user import flows, service
+from herald.kit.pagination import Page, PageParams, build_page, page_of, page_params
+from herald.user import service
 from herald.user.models import Membership, User
-from herald.user.repository import InvitationRepository, UserRepository
 from herald.user.schemas import (
     InvitationAccept,
     InvitationCreate,
@@ -43,7 +42,7 @@ def _member_read(membership: Membership, user: User) -> MemberRead:
 
 @members.get("", response_model=Page[MemberRead], summary="List the tenant's members")
 async def list_members(auth: Viewer, params: Params) -> Page[MemberRead]:
-    rows = await UserRepository(auth.session).members(auth.tenant_id, params)
+    rows = await service.list_members(auth.session, auth.tenant_id, params)
     page, cursor = build_page([m for m, _ in rows], params, "id")
     users = {m.id: u for m, u in rows}
     return Page(items=[_member_read(m, users[m.id]) for m in page], next_cursor=cursor)
@@ -51,18 +50,16 @@ async def list_members(auth: Viewer, params: Params) -> Page[MemberRead]:
 
 @members.patch("/{user_id}", response_model=MemberRead, summary="Change a member's role")
 async def update_member(user_id: UUID, data: MemberUpdate, auth: Admin) -> MemberRead:
-    membership = await service.change_role(
+    membership = await flows.change_member_role(
         auth.session, auth.tenant_id, auth.role, user_id, data.role
     )
-    user = await UserRepository(auth.session).get(user_id)
-    if user is None:
-        raise NotFound(f"No member {user_id} in this tenant.")
+    user = await service.get_member_user(auth.session, auth.tenant_id, user_id)
     return _member_read(membership, user)
 
 
 @members.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a member")
 async def remove_member(user_id: UUID, auth: Admin) -> Response:
-    await service.remove_member(auth.session, auth.tenant_id, auth.role, user_id)
+    await flows.remove_member(auth.session, auth.tenant_id, auth.role, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -90,9 +87,8 @@ async def create_invitation(
 
 @invitations.get("", response_model=Page[InvitationRead], summary="List pending invitations")
 async def list_invitations(auth: Admin, params: Params) -> Page[InvitationRead]:
-    rows = await InvitationRepository(auth.session).pending(auth.tenant_id, params)
-    page, cursor = build_page(rows, params, "id")
-    return Page(items=[InvitationRead.model_validate(i) for i in page], next_cursor=cursor)
+    found = await service.pending_invitations(auth.session, auth.tenant_id, params)
+    return page_of(found, InvitationRead)
 
 
 @invitations.delete(
@@ -140,11 +136,7 @@ async def read_me(auth: SignedIn, db: Db) -> MeRead:
     """Memberships span tenants, so they are read outside the request's tenant scope."""
     assert auth.user_id is not None  # SignedIn guarantees a user
     async with db.system_session() as session:
-        repo = UserRepository(session)
-        user = await repo.get(auth.user_id)
-        rows = await repo.memberships_of(auth.user_id)
-    if user is None:
-        raise NotFound("Your account no longer exists; sign in again.")
+        user, rows = await service.read_profile(session, auth.user_id)
     return MeRead(
         id=user.id,
         email=user.email,

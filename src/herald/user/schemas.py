@@ -5,8 +5,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from herald.auth.passwords import MIN_LENGTH
 from herald.kit.context import Role
+from herald.kit.passwords import MIN_LENGTH
 
 
 class MemberRead(BaseModel):

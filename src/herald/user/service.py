@@ -7,13 +7,14 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.auth.passwords import hash_password
-from herald.auth.repository import ApiKeyRepository
-from herald.auth.tokens import digest, random_token
 from herald.kit.context import Role
 from herald.kit.errors import Conflict, Forbidden, NotFound
 from herald.kit.mailer import Mail
+from herald.kit.pagination import PageParams, Slice
+from herald.kit.passwords import hash_password
+from herald.kit.tokens import digest, random_token
 from herald.settings import Settings
+from herald.tenant.models import Tenant
 from herald.tenant.service import get_tenant
 from herald.user.models import Invitation, Membership, User
 from herald.user.repository import InvitationRepository, UserRepository
@@ -102,7 +103,6 @@ async def change_role(
     if role != Role.owner:
         await _keep_an_owner(repo, membership)
     membership.role = role
-    await _revoke_keys_above(session, tenant_id, user_id, role)
     await session.flush()
     return membership
 
@@ -113,19 +113,7 @@ async def remove_member(
     repo = UserRepository(session)
     membership = await _member_below(repo, tenant_id, actor_role, user_id)
     await _keep_an_owner(repo, membership)
-    await _revoke_keys_above(session, tenant_id, user_id, None)
     await repo.remove(membership)
-
-
-async def _revoke_keys_above(
-    session: AsyncSession, tenant_id: UUID, user_id: UUID, role: Role | None
-) -> None:
-    """A member's API keys must not outlast their power: on removal (``role`` None) every key
-    they created is revoked; on demotion, those whose role is above the new one."""
-    now = datetime.now(UTC)
-    for key in await ApiKeyRepository(session).live_keys_created_by(tenant_id, user_id):
-        if role is None or not role.at_least(key.role):
-            key.revoked_at = now
 
 
 async def invite(
@@ -178,3 +166,33 @@ async def delete_invitation(session: AsyncSession, tenant_id: UUID, invitation_i
     if invitation is None:
         raise NotFound(f"No invitation {invitation_id} in this tenant.")
     await repo.remove(invitation)
+
+
+async def list_members(
+    session: AsyncSession, tenant_id: UUID, params: PageParams
+) -> list[tuple[Membership, User]]:
+    return await UserRepository(session).members(tenant_id, params)
+
+
+async def get_member_user(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> User:
+    user = await UserRepository(session).get(user_id)
+    if user is None or await UserRepository(session).membership(tenant_id, user_id) is None:
+        raise NotFound(f"No member {user_id} in this tenant.")
+    return user
+
+
+async def pending_invitations(
+    session: AsyncSession, tenant_id: UUID, params: PageParams
+) -> Slice[Invitation]:
+    return await InvitationRepository(session).pending(tenant_id, params)
+
+
+async def read_profile(
+    session: AsyncSession, user_id: UUID
+) -> tuple[User, list[tuple[Membership, Tenant]]]:
+    """The person and their memberships in every tenant (read outside any tenant's scope)."""
+    repo = UserRepository(session)
+    user = await repo.get(user_id)
+    if user is None:
+        raise NotFound("Your account no longer exists; sign in again.")
+    return user, await repo.memberships_of(user_id)

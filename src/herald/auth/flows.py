@@ -1,20 +1,24 @@
-"""Accepting an invitation: redeem it, create the account if new, join, sign in."""
+"""Membership changes that reach into authentication: accepting an invitation (redeem it,
+create the account if new, join, sign in), and role changes and removals, after which a
+member's API keys must not outlast their power."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.audit import service as audit
-from herald.auth.passwords import hash_password
-from herald.auth.service import ensure_tenant_active
+from herald.auth.service import ensure_tenant_active, revoke_keys_above
 from herald.auth.signin import TokenPair, issue_tokens
-from herald.auth.tokens import digest
-from herald.kit.context import Actor
+from herald.kit.context import Actor, Role
 from herald.kit.errors import Forbidden, NotFound
+from herald.kit.passwords import hash_password
+from herald.kit.tokens import digest
 from herald.settings import Settings
 from herald.tenant.service import get_tenant
+from herald.user import service as members
 from herald.user.models import Invitation, Membership, User
 from herald.user.repository import InvitationRepository, UserRepository
 from herald.user.service import add_member
@@ -70,3 +74,18 @@ async def accept_invitation(
         actor=Actor(user_id=user.id),
     )
     return await issue_tokens(session, settings, membership)
+
+
+async def change_member_role(
+    session: AsyncSession, tenant_id: UUID, actor_role: Role, user_id: UUID, role: Role
+) -> Membership:
+    membership = await members.change_role(session, tenant_id, actor_role, user_id, role)
+    await revoke_keys_above(session, tenant_id, user_id, role)
+    return membership
+
+
+async def remove_member(
+    session: AsyncSession, tenant_id: UUID, actor_role: Role, user_id: UUID
+) -> None:
+    await members.remove_member(session, tenant_id, actor_role, user_id)
+    await revoke_keys_above(session, tenant_id, user_id, None)
