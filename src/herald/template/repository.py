@@ -9,8 +9,8 @@ from uuid import UUID
 from sqlalchemy import Select, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
-from herald.kit.pagination import PageParams
-from herald.kit.repository import Repository, Slice
+from herald.kit.pagination import PageParams, Slice
+from herald.kit.repository import Repository
 from herald.template.models import LibraryTemplate, Template, TemplateUsage
 
 

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from herald.auth.dependencies import AppSettings, Manager, Viewer
-from herald.kit.pagination import Page, PageParams, page_params
+from herald.kit.pagination import Page, PageParams, page_of, page_params
 from herald.template import service
 from herald.template.schemas import (
     LibraryTemplateRead,
@@ -40,7 +40,7 @@ async def list_templates(
     found = await service.list_templates(
         auth.session, auth.tenant_id, params, name=name, category=category, tag=tag
     )
-    return Page(items=[service.to_read(t) for t in found.items], next_cursor=found.next_cursor)
+    return page_of(found, TemplateRead)
 
 
 @templates.post(
@@ -92,10 +92,7 @@ async def list_library(
     auth: Viewer, params: Params, category: CategoryQuery = None, tag: TagQuery = None
 ) -> Page[LibraryTemplateRead]:
     found = await service.list_library(auth.session, params, category=category, tag=tag)
-    return Page(
-        items=[LibraryTemplateRead.model_validate(e) for e in found.items],
-        next_cursor=found.next_cursor,
-    )
+    return page_of(found, LibraryTemplateRead)
 
 
 @library.get("/{entry_id}", response_model=LibraryTemplateRead, summary="Read a library template")

@@ -16,8 +16,7 @@ from herald.contact.eligibility import Purpose
 from herald.contact.service import read_contact
 from herald.kit.errors import Conflict, NotFound, Unprocessable
 from herald.kit.models import utcnow
-from herald.kit.pagination import PageParams
-from herald.kit.repository import Slice
+from herald.kit.pagination import PageParams, Slice
 from herald.template.footer import apply_footer, footer_for, has_opt_out_wording
 from herald.template.measure import measure_sms, quote_sms
 from herald.template.models import LibraryTemplate, Template
