@@ -75,6 +75,14 @@ class TestRendering:
             "Bo +447700900123 gold"
         )
 
+    def test_reading_methods_and_operators(self) -> None:
+        source = (
+            "{{ first_name.upper() }} {{ custom.get('size') }} {{ 'a,b'.split(',') | join('-') }}"
+            " {% for t in tags %}{{ loop.index }}{{ loop.cycle('x', 'y') }}{% endfor %}"
+            " {{ 1 + 2 }} {{ first_name ~ '!' }} {{ 7 % 3 }} {{ 2 ** 3 }}"
+        )
+        assert render_template(source, CONTEXT) == "ANN M a-b 1x2y 3 Ann! 1 8"
+
     def test_loops_and_conditions_within_limits(self) -> None:
         source = "{% for t in tags %}{% if loop.first %}#{% endif %}{{ t }} {% endfor %}"
         assert render_template(source, CONTEXT) == "#vip eu "
@@ -163,6 +171,16 @@ BOMBS = [
     "{{ ('x' * 5000) | replace('x', 'yyyy') }}",
     "{{ 'a' | center(1000000000) }}",
     "{{ 'a' | indent(1000000000) }}",
+    "{{ 'a'.ljust(1000000000) }}",
+    "{{ first_name.center(10**8) }}",
+    "{{ (1).to_bytes(1000000000, 'big') }}",
+    "{{ ('\t' * 100).expandtabs(10**7) }}",
+    "{{ first_name.replace('A', 'B' * 5000) }}",
+    "{% set a = 'xxxxxxxxxx' %}" + "{% set a = a ~ a %}" * 40 + "{{ a | length }}",
+    "{% set a = 'xxxxxxxxxx' %}" + "{% set a = a + a %}" * 40 + "{{ a | length }}",
+    "{% set a = ['x'] %}" + "{% set a = a + a %}" * 40 + "{{ a | length }}",
+    "{% set a = 'xxxxxxxxxx' %}" + "{% set a %}{{ a }}{{ a }}{% endset %}" * 40,
+    "{{ int('9' * 4999) }}",
     "{{ " + "(" * 1500 + "1" + ")" * 1500 + " }}",
     "{{ " + "-" * 4900 + "1 }}",
     "{{ " + "[" * 1500 + "]" * 1500 + " }}",

@@ -23,6 +23,7 @@ from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.filters import FILTERS
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 from herald.kit.errors import Unprocessable
 
@@ -66,6 +67,51 @@ _REFUSED_NODES: dict[type[nodes.Node], str] = {
     nodes.CallBlock: "{% call %}",
 }
 _REFUSED_ATTRIBUTES = frozenset({"mro", "format", "format_map", "translate", "maketrans"})
+_SAFE_METHODS = frozenset(
+    {
+        "capitalize",
+        "casefold",
+        "count",
+        "endswith",
+        "find",
+        "get",
+        "index",
+        "isalnum",
+        "isalpha",
+        "isdigit",
+        "islower",
+        "isnumeric",
+        "isspace",
+        "istitle",
+        "isupper",
+        "items",
+        "keys",
+        "lower",
+        "lstrip",
+        "partition",
+        "removeprefix",
+        "removesuffix",
+        "rfind",
+        "rpartition",
+        "rsplit",
+        "rstrip",
+        "split",
+        "splitlines",
+        "startswith",
+        "strip",
+        "swapcase",
+        "title",
+        "upper",
+        "values",
+        "isoformat",
+        "isoweekday",
+        "strftime",
+        "weekday",
+        "cycle",
+        "changed",
+    }
+)
+"""Methods a template may call: reading ones, whose result is no bigger than their input."""
 _SAFE_FILTERS = (
     "abs",
     "capitalize",
@@ -167,14 +213,23 @@ def _small(number: Any) -> Any:
 
 
 def _blank(value: Any) -> Any:
-    """Print ``None`` (say, a missing key of a custom field) as nothing."""
-    return "" if value is None else value
+    """Print ``None`` (say, a missing key of a custom field) as nothing, and refuse to print a
+    value past the output limit (a ``{% set %}`` block that doubles itself)."""
+    if value is None:
+        return ""
+    return _sized(value)
+
+
+def _sized(value: Any) -> Any:
+    if isinstance(value, str | list | tuple):
+        _check_size(len(value))
+    return value
 
 
 class SmsEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox with Herald's limits: see the module's docstring."""
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def __init__(self) -> None:
         super().__init__(
@@ -185,9 +240,14 @@ class SmsEnvironment(ImmutableSandboxedEnvironment):
         self.filters["replace"] = _replace
 
     guard_loop = staticmethod(_guarded)
+    guard_size = staticmethod(_sized)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        return attr not in _REFUSED_ATTRIBUTES and super().is_safe_attribute(obj, attr, value)
+        """Data attributes (``birth_date.year``, ``loop.index``) are readable; of methods, only
+        those that cannot allocate without bound (no ``ljust(10**9)``, ``to_bytes``)."""
+        if attr in _REFUSED_ATTRIBUTES or (callable(value) and attr not in _SAFE_METHODS):
+            return False
+        return bool(super().is_safe_attribute(obj, attr, value))
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
         """Raise instead of rendering nothing: an escape attempt must be reported."""
@@ -195,6 +255,8 @@ class SmsEnvironment(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _tick()
+        if operator == "+":
+            return _sized(left + right)
         if operator == "%":
             if isinstance(left, str):
                 raise SecurityError("'%' formatting of text is not allowed; use ~ to join text")
@@ -356,13 +418,25 @@ def _custom_fields(tree: nodes.Template) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _guard_loops(tree: nodes.Template) -> None:
-    """Make every ``{% for %}`` iterate through the budget. ``EnvironmentAttribute`` compiles
-    to ``environment.<name>``, a name no template can write."""
-    for loop in tree.find_all(nodes.For):
-        loop.iter = nodes.Call(
-            nodes.EnvironmentAttribute("guard_loop"), [loop.iter], [], None, None
-        )
+class _Guards(NodeTransformer):
+    """Route every ``{% for %}`` through the step budget and every ``~`` through the size
+    limit. ``EnvironmentAttribute`` compiles to ``environment.<name>``, a name no template can
+    write."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        node.iter = _guard("guard_loop", node.iter)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return _guard("guard_size", node)
+
+
+def _guard(name: str, node: nodes.Node) -> nodes.Call:
+    call = nodes.Call(nodes.EnvironmentAttribute(name), [node], [], None, None)
+    call.set_lineno(node.lineno)
+    return call
 
 
 def _checked_tree(source: str) -> tuple[nodes.Template, TemplateCheck]:
@@ -452,7 +526,7 @@ SAMPLE_CONTACT: Mapping[str, Any] = {
 def render_template(source: str, context: RenderContext) -> str:
     """Render ``source`` within the limits; every failure is a 422 saying which wall it hit."""
     tree, _ = _checked_tree(source)
-    _guard_loops(tree)
+    _Guards().visit(tree)
     try:
         template = ENVIRONMENT.from_string(tree)
     except (RecursionError, MemoryError, SyntaxError):
