@@ -31,6 +31,7 @@ lint: install
 	$(UV) run --frozen ruff check src tests
 	$(UV) run --frozen ruff format --check src tests
 	$(UV) run --frozen mypy
+	$(UV) run --frozen lint-imports --no-cache
 
 fmt: install
 	$(UV) run --frozen ruff check --fix src tests

@@ -29,7 +29,6 @@ from herald.kit.context import Actor, bound_actor
 from herald.kit.crypto import EncryptedJSON, EncryptedString
 from herald.kit.errors import BadRequest
 from herald.kit.pagination import PageParams, Slice
-from herald.tenant.models import Tenant
 
 REDACTED = "[redacted]"
 PERSONAL = "[personal data]"
@@ -58,12 +57,11 @@ def _is_secret(state: InstanceState[Any], key: str) -> bool:
 
 
 def _owner_tenant(state: InstanceState[Any]) -> UUID | None:
-    """The tenant a row belongs to: its ``tenant_id``, or its own id for the tenant itself."""
-    if isinstance(state.obj(), Tenant):
-        tenant_id: UUID | None = state.dict.get("id")
-        return tenant_id
-    if "tenant_id" in state.mapper.columns:
-        owner: UUID | None = state.dict.get("tenant_id")
+    """The tenant a row belongs to: the value of its model's ``__owner_column__`` (``tenant_id``
+    unless the model says otherwise; the tenant itself says ``id``)."""
+    column = getattr(state.mapper.class_, "__owner_column__", "tenant_id")
+    if column in state.mapper.columns:
+        owner: UUID | None = state.dict.get(column)
         return owner
     return None
 

@@ -19,6 +19,8 @@ class Tenant(IdMixin, TimestampMixin, Base):
     """An account that owns contacts, channels and campaigns (a shop, a client of an agency)."""
 
     __tablename__ = "tenants"
+    __owner_column__ = "id"
+    """The audit log files changes of a tenant under the tenant itself."""
 
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[TenantStatus] = mapped_column(
