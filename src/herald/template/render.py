@@ -16,9 +16,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import ChainableUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.filters import FILTERS
 from jinja2.parser import Parser
@@ -452,9 +453,9 @@ def _checked_tree(source: str) -> tuple[nodes.Template, TemplateCheck]:
 
 
 def validate_template(source: str) -> TemplateCheck:
-    """Parse and inspect ``source``: 422 on a syntax error (with line and column) or a refused
-    construct. Unknown variables are returned, not raised: the caller decides."""
-    return _checked_tree(source)[1]
+    """Parse, inspect and compile ``source``: 422 on a syntax error (with line and column) or a
+    refused construct. Unknown variables are returned, not raised: the caller decides."""
+    return compile_template(source).check
 
 
 def require_known_variables(check: TemplateCheck) -> None:
@@ -523,26 +524,46 @@ SAMPLE_CONTACT: Mapping[str, Any] = {
 """What a preview without a contact shows (and what a sample's missing fields fall back to)."""
 
 
-def render_template(source: str, context: RenderContext) -> str:
-    """Render ``source`` within the limits; every failure is a 422 saying which wall it hit."""
-    tree, _ = _checked_tree(source)
+@dataclass(frozen=True)
+class CompiledTemplate:
+    """A checked, guarded and compiled template, reusable for any number of recipients."""
+
+    check: TemplateCheck
+    template: Template
+
+    def render(self, context: RenderContext) -> str:
+        """Render within the limits; every failure is a 422 saying which wall it hit."""
+        budget = _Budget(deadline=time.monotonic() + MAX_SECONDS)
+        token = _budget.set(budget)
+        try:
+            return _collect(self.template.generate(context.variables()), budget)
+        except SecurityError as exc:
+            raise _render_error(str(exc)) from None
+        except (TemplateError, ArithmeticError, ValueError, TypeError, LookupError) as exc:
+            raise _render_error(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+        except (RecursionError, MemoryError):
+            raise _render_error("the template used too much memory or nested too deeply") from None
+        finally:
+            _budget.reset(token)
+
+
+@lru_cache(maxsize=256)
+def compile_template(source: str) -> CompiledTemplate:
+    """Check and compile ``source`` once (a campaign renders one body per recipient); 422 on a
+    syntax error, a refused construct or code too deeply nested to compile. Unknown variables
+    are left to the caller (see ``require_known_variables``)."""
+    tree, check = _checked_tree(source)
     _Guards().visit(tree)
     try:
         template = ENVIRONMENT.from_string(tree)
     except (RecursionError, MemoryError, SyntaxError):
         raise _render_error("the template nests too deeply") from None
-    budget = _Budget(deadline=time.monotonic() + MAX_SECONDS)
-    token = _budget.set(budget)
-    try:
-        return _collect(template.generate(context.variables()), budget)
-    except SecurityError as exc:
-        raise _render_error(str(exc)) from None
-    except (TemplateError, ArithmeticError, ValueError, TypeError, LookupError) as exc:
-        raise _render_error(f"{type(exc).__name__}: {str(exc)[:200]}") from None
-    except (RecursionError, MemoryError):
-        raise _render_error("the template used too much memory or nested too deeply") from None
-    finally:
-        _budget.reset(token)
+    return CompiledTemplate(check, template)
+
+
+def render_template(source: str, context: RenderContext) -> str:
+    """Render ``source`` for one recipient (compiled once per distinct source)."""
+    return compile_template(source).render(context)
 
 
 def _collect(chunks: Iterator[str], budget: _Budget) -> str:
