@@ -7,6 +7,7 @@ import pytest
 from herald.contact.eligibility import Purpose
 from herald.template.footer import apply_footer, finalize_sms, footer_for, has_opt_out_wording
 from herald.template.render import RenderContext, render_template
+from herald.template.service import message_context
 from herald.tenant.schemas import TenantSettings
 
 SETTINGS = TenantSettings(
@@ -87,3 +88,14 @@ def test_finalizing_twice_appends_once() -> None:
     once = finalize_sms("Sale today!", Purpose.marketing, SETTINGS, "fr")
     assert finalize_sms(once, Purpose.marketing, SETTINGS, "fr") == once
     assert once.count("STOP au 36111") == 1
+
+
+def test_message_context_completes_a_recipient() -> None:
+    recipient = RenderContext(contact={"first_name": "Ann"})
+    context = message_context(recipient, "Tenant Ltd", SETTINGS, "de", link="https://s/l/1")
+    text = render_template(
+        "{{ first_name }} @ {{ business_name }} {{ link }} {{ opt_out }}", context
+    )
+    assert text == "Ann @ Tenant Ltd https://s/l/1 Abmelden: Antwort NEIN"
+    named = SETTINGS.model_copy(update={"business_name": "Ann's Shop"})
+    assert message_context(recipient, "Tenant Ltd", named, "en").business_name == "Ann's Shop"

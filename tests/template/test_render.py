@@ -51,10 +51,10 @@ class TestRendering:
         source = "[{{ company }}][{{ custom.nothing }}][{{ custom_fields['x'] }}]"
         assert render_template(source, CONTEXT) == "[][][]"
 
-    def test_default_for_a_missing_name(self) -> None:
-        assert render_template('Hi {{ first_name | default("there") }}', RenderContext()) == (
-            "Hi there"
-        )
+    def test_default_for_a_missing_or_blank_name(self) -> None:
+        source = 'Hi {{ first_name | default("there") }}'
+        assert render_template(source, RenderContext()) == "Hi there"
+        assert render_template(source, RenderContext(contact={"first_name": ""})) == "Hi there"
 
     def test_context_from_a_contact_row(self) -> None:
         row = SimpleNamespace(

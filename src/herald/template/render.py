@@ -494,9 +494,10 @@ class RenderContext:
         return cls(contact=fields, custom=dict(contact.custom_fields or {}), **values)
 
     def variables(self) -> dict[str, Any]:
-        """The template's names. Empty values are left out, so that they are undefined: they
-        render as nothing and ``default(...)`` replaces them (a ``None`` would print "None")."""
-        custom = {k: v for k, v in self.custom.items() if v is not None}
+        """The template's names. Empty values (``None``, ``""``) are left out, so that they are
+        undefined: they render as nothing and ``default(...)`` replaces them (a ``None`` would
+        print "None")."""
+        custom = {k: v for k, v in self.custom.items() if not _empty(v)}
         values = {
             **{name: self.contact.get(name) for name in CONTACT_FIELDS},
             CUSTOM: custom,
@@ -506,7 +507,11 @@ class RenderContext:
             "discount_code": self.discount_code,
             "opt_out": self.opt_out,
         }
-        return {name: value for name, value in values.items() if value is not None}
+        return {name: value for name, value in values.items() if not _empty(value)}
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == ""
 
 
 SAMPLE_CONTACT: Mapping[str, Any] = {

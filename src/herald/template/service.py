@@ -163,6 +163,27 @@ async def record_use(
         raise NotFound(f"No template {template_id} in this account.")
 
 
+def message_context(
+    recipient: RenderContext,
+    tenant_name: str,
+    settings: TenantSettings,
+    language: str,
+    *,
+    link: str | None = None,
+    discount_code: str | None = None,
+) -> RenderContext:
+    """A recipient's values (``RenderContext.for_contact``) completed with the tenant's and the
+    message's: what the send pipeline renders each message with. ``language`` is the message's
+    (the template's, else the contact's, else the tenant's default) and picks the footer."""
+    return replace(
+        recipient,
+        business_name=settings.business_name or tenant_name,
+        link=link,
+        discount_code=discount_code,
+        opt_out=footer_for(settings, language),
+    )
+
+
 def preview_link(settings: TenantSettings, public_url: str) -> str:
     """An example short link: a preview never creates a real one."""
     base = f"https://{settings.short_link_domain}" if settings.short_link_domain else public_url
@@ -230,12 +251,13 @@ async def preview_template(
     settings = settings_of(tenant)
     recipient, recipient_language = await _recipient(session, tenant_id, data)
     language = template.language or recipient_language or settings.default_language
-    context = replace(
+    context = message_context(
         recipient,
-        business_name=settings.business_name or tenant.name,
+        tenant.name,
+        settings,
+        language,
         link=preview_link(settings, public_url),
         discount_code=data.discount_code or SAMPLE_DISCOUNT_CODE,
-        opt_out=footer_for(settings, language),
     )
     rendered = render_template(template.body, context)
     text, footer_appended = apply_footer(rendered, template.purpose, settings, language)
