@@ -5,6 +5,7 @@ from __future__ import annotations
 from herald.bench.scenarios import api as api_scenario
 from herald.bench.scenarios import imports as import_scenario
 from herald.bench.scenarios import segment as segment_scenario
+from herald.bench.scenarios import template as template_scenario
 from herald.bench.types import ScenarioSpec
 
 SCENARIOS: dict[str, ScenarioSpec] = {
@@ -22,5 +23,10 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         segment_scenario.run,
         1_000_000,
         "preview count of a 3-condition segment; baseline: the same count in plain SQL",
+    ),
+    "template-render": ScenarioSpec(
+        template_scenario.run,
+        100_000,
+        "render a marketing SMS template with footer per recipient; baseline: str.format",
     ),
 }

@@ -10,6 +10,7 @@ a footer is never added twice.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from herald.contact.eligibility import Purpose
 from herald.tenant.schemas import TenantSettings
@@ -39,11 +40,17 @@ def has_opt_out_wording(text: str, settings: TenantSettings) -> bool:
     the words of any of the tenant's footers (whitespace and case do not matter)."""
     if _OPT_OUT_WORDING.search(text):
         return True
+    footers = _normalized_footers(tuple(settings.opt_out_footer.values()))
+    if not footers:
+        return False
     flat = _normalized(text)
-    return any(
-        footer.strip() and _normalized(footer) in flat
-        for footer in settings.opt_out_footer.values()
-    )
+    return any(footer in flat for footer in footers)
+
+
+@lru_cache(maxsize=1024)
+def _normalized_footers(footers: tuple[str, ...]) -> tuple[str, ...]:
+    """Each footer as compared (the send path checks every message against them)."""
+    return tuple(n for n in map(_normalized, footers) if n)
 
 
 def apply_footer(
