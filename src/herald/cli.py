@@ -12,6 +12,7 @@ from herald.kit.database import database_url
 from herald.migrations import upgrade
 from herald.runtime import cli as runtime_cli
 from herald.settings import get_settings
+from herald.template import cli as template_cli
 from herald.tenant import cli as tenant_cli
 from herald.user import cli as user_cli
 
@@ -21,6 +22,7 @@ app.add_typer(auth_cli.app, name="apikey")
 app.add_typer(user_cli.app, name="user")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(imports_cli.app, name="contacts")
+app.add_typer(template_cli.app, name="templates")
 app.command("up")(runtime_cli.up)
 app.command("api")(runtime_cli.api)
 app.command("worker")(runtime_cli.worker)
