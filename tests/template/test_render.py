@@ -47,6 +47,9 @@ class TestRendering:
             "Hi Ann - size M, VIP,EU 1990 Shop SAVE10 https://s.example/l/abc Reply STOP to opt out"
         )
 
+    def test_lists_print_as_text(self) -> None:
+        assert render_template("Tags: {{ tags }}", CONTEXT) == "Tags: vip, eu"
+
     def test_missing_values_render_empty(self) -> None:
         source = "[{{ company }}][{{ custom.nothing }}][{{ custom_fields['x'] }}]"
         assert render_template(source, CONTEXT) == "[][][]"

@@ -76,7 +76,7 @@ class TemplateUsage(TenantScopedMixin, Base):
         ForeignKey("template_library.id", ondelete="CASCADE"), primary_key=True
     )
     tenant_id: Mapped[UUID] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     used_count: Mapped[int] = mapped_column(default=0, server_default="0")
     last_used_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))

@@ -214,10 +214,13 @@ def _small(number: Any) -> Any:
 
 
 def _blank(value: Any) -> Any:
-    """Print ``None`` (say, a missing key of a custom field) as nothing, and refuse to print a
-    value past the output limit (a ``{% set %}`` block that doubles itself)."""
+    """How a value prints: ``None`` (say, a missing key of a custom field) as nothing, a list
+    (``tags``) as "a, b" rather than Python's brackets; and nothing past the output limit (a
+    ``{% set %}`` block that doubles itself)."""
     if value is None:
         return ""
+    if isinstance(value, list | tuple):
+        return _sized(", ".join("" if item is None else str(item) for item in _sized(value)))
     return _sized(value)
 
 
