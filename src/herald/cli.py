@@ -6,6 +6,7 @@ import typer
 
 from herald.auth import cli as auth_cli
 from herald.bench import cli as bench_cli
+from herald.cost import cli as cost_cli
 from herald.imports import cli as imports_cli
 from herald.keys import cli as keys_cli
 from herald.kit.database import database_url
@@ -15,6 +16,7 @@ from herald.settings import get_settings
 from herald.template import cli as template_cli
 from herald.tenant import cli as tenant_cli
 from herald.user import cli as user_cli
+from herald.whatsapp import cli as whatsapp_cli
 
 app = typer.Typer(help="Herald: SMS and WhatsApp messaging.", no_args_is_help=True)
 app.add_typer(tenant_cli.app, name="tenant")
@@ -23,6 +25,8 @@ app.add_typer(user_cli.app, name="user")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(imports_cli.app, name="contacts")
 app.add_typer(template_cli.app, name="templates")
+app.add_typer(whatsapp_cli.app, name="whatsapp")
+app.add_typer(cost_cli.app, name="costs")
 app.command("up")(runtime_cli.up)
 app.command("api")(runtime_cli.api)
 app.command("worker")(runtime_cli.worker)

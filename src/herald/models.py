@@ -6,6 +6,7 @@ Models live in their domain's ``models.py``; this module only gathers them.
 from herald.audit.models import AuditEntry
 from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
 from herald.contact.models import ConsentEvent, Contact, DoNotContact, SuppressionRule
+from herald.cost.models import CallingCode, PriceEntry
 from herald.imports.models import ImportBatch, ImportFilePart, ImportIssue
 from herald.kit.models import Base
 from herald.kit.ratelimit import RateLimitHit
@@ -14,11 +15,13 @@ from herald.segment.models import Segment, SegmentMembership
 from herald.template.models import LibraryTemplate, Template, TemplateUsage
 from herald.tenant.models import Tenant
 from herald.user.models import Invitation, Membership, User
+from herald.whatsapp.models import WhatsAppTemplate
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "CallingCode",
     "ConsentEvent",
     "Contact",
     "DoNotContact",
@@ -29,6 +32,7 @@ __all__ = [
     "LibraryTemplate",
     "MagicLinkToken",
     "Membership",
+    "PriceEntry",
     "RateLimitHit",
     "RefreshToken",
     "Segment",
@@ -39,4 +43,5 @@ __all__ = [
     "Tenant",
     "TenantSecret",
     "User",
+    "WhatsAppTemplate",
 ]

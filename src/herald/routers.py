@@ -8,12 +8,14 @@ from herald import health
 from herald.audit import routes as audit_routes
 from herald.auth import routes as auth_routes
 from herald.contact import routes as contact_routes
+from herald.cost import routes as cost_routes
 from herald.imports import routes as import_routes
 from herald.secret import routes as secret_routes
 from herald.segment import routes as segment_routes
 from herald.template import routes as template_routes
 from herald.tenant import routes as tenant_routes
 from herald.user import routes as user_routes
+from herald.whatsapp import routes as whatsapp_routes
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -32,4 +34,6 @@ ROUTERS: list[APIRouter] = [
     segment_routes.router,
     template_routes.templates,
     template_routes.library,
+    whatsapp_routes.router,
+    cost_routes.router,
 ]

@@ -8,7 +8,7 @@ commits when the route returns and rolls back when it raises.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Annotated
 from uuid import UUID
@@ -49,28 +49,44 @@ async def _authenticate(
     return claims.tenant_id, membership.role, Actor(user_id=claims.user_id)
 
 
-def get_database(request: Request) -> Database:
+def _database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_app_settings(request: Request) -> Settings:
+def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_mailer(request: Request) -> Mailer:
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+# Dependencies are coroutines: FastAPI runs a plain function in a thread pool, a hand-off that
+# costs more than the function itself.
+
+
+async def get_database(request: Request) -> Database:
+    return _database(request)
+
+
+async def get_app_settings(request: Request) -> Settings:
+    return _settings(request)
+
+
+async def get_mailer(request: Request) -> Mailer:
     """The app's mailer (``create_app`` sets it from the settings; tests swap it)."""
     mailer: Mailer = request.app.state.mailer
     return mailer
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
-    return RateLimiter(get_database(request), get_app_settings(request).auth_rate_limit_per_minute)
+async def get_rate_limiter(request: Request) -> RateLimiter:
+    return RateLimiter(_database(request), _settings(request).auth_rate_limit_per_minute)
 
 
-def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+async def client_ip(request: Request) -> str | None:
+    return _ip(request)
 
 
 Db = Annotated[Database, Depends(get_database)]
@@ -88,20 +104,21 @@ async def authenticated(
     before the response is sent, so a client never holds a 2xx for work that was rolled back."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Send 'Authorization: Bearer <api key or access token>'.")
-    db = get_database(request)
-    async with db.sessionmaker() as session, session.begin():
+    async with _database(request).sessionmaker() as session, session.begin():
         tenant_id, role, who = await _authenticate(
-            session, get_app_settings(request), credentials.credentials
+            session, _settings(request), credentials.credentials
         )
-        actor = replace(who, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+        actor = replace(who, ip=_ip(request), user_agent=request.headers.get("user-agent"))
         ctx = AuthContext(tenant_id=tenant_id, role=role, session=session, actor=actor)
         request.state.auth = ctx
         bind_actor(session, actor, tenant_id)  # for the audit log's flush listener
         yield ctx
 
 
-def require(minimum: Role) -> Callable[[AuthContext], AuthContext]:
-    def check(ctx: Annotated[AuthContext, Depends(authenticated, scope="function")]) -> AuthContext:
+def require(minimum: Role) -> Callable[[AuthContext], Awaitable[AuthContext]]:
+    async def check(
+        ctx: Annotated[AuthContext, Depends(authenticated, scope="function")],
+    ) -> AuthContext:
         if not ctx.role.at_least(minimum):
             raise Forbidden(
                 f"This action needs the {minimum.value} role or higher; you are {ctx.role.value}."
@@ -118,7 +135,7 @@ Admin = Annotated[AuthContext, Depends(require(Role.admin))]
 Owner = Annotated[AuthContext, Depends(require(Role.owner))]
 
 
-def signed_in_user(
+async def signed_in_user(
     ctx: Annotated[AuthContext, Depends(authenticated, scope="function")],
 ) -> AuthContext:
     if ctx.user_id is None:

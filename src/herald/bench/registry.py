@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from herald.bench.scenarios import api as api_scenario
+from herald.bench.scenarios import cost as cost_scenario
 from herald.bench.scenarios import imports as import_scenario
 from herald.bench.scenarios import segment as segment_scenario
 from herald.bench.scenarios import template as template_scenario
@@ -28,5 +29,10 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         template_scenario.run,
         100_000,
         "render a marketing SMS template with footer per recipient; baseline: str.format",
+    ),
+    "cost": ScenarioSpec(
+        cost_scenario.run,
+        1_000_000,
+        "price one SMS to an audience in 12 countries; baseline: the audience grouped in plain SQL",
     ),
 }

@@ -98,8 +98,10 @@ def _ping_when_suspect(engine: AsyncEngine) -> None:
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < SUSPECT_AFTER_IDLE:
             return
-        if not engine.dialect.do_ping(dbapi):
-            raise exc.DisconnectionError("the pooled connection did not answer a ping")
+        try:
+            engine.dialect.do_ping(dbapi)
+        except Exception as error:  # whatever the driver raises, the connection is unusable
+            raise exc.DisconnectionError("the pooled connection did not answer a ping") from error
 
 
 def scope_columns(

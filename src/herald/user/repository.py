@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, select, update
 
 from herald.kit.context import Role
 from herald.kit.database import scope_columns
@@ -12,6 +12,24 @@ from herald.kit.pagination import PageParams, Slice, keyset
 from herald.kit.repository import Repository
 from herald.tenant.models import Tenant, TenantStatus
 from herald.user.models import Invitation, Membership, User
+
+
+def _membership_query(*extra: ColumnElement[Any]) -> Select[Any]:
+    return (
+        select(Membership, Tenant.status, *extra)
+        .join(User, User.id == Membership.user_id)
+        .join(Tenant, Tenant.id == Membership.tenant_id)
+        .where(
+            Membership.tenant_id == bindparam("tenant_id"),
+            Membership.user_id == bindparam("user_id"),
+            User.is_active.is_(True),
+        )
+    )
+
+
+_MEMBERSHIP = _membership_query()
+_SCOPED_MEMBERSHIP = _membership_query(*scope_columns(Membership.tenant_id))
+"""Built once: asked on every request made with an access token."""
 
 
 class UserRepository(Repository):
@@ -37,19 +55,9 @@ class UserRepository(Repository):
         """The membership, if the user is still a member and the account is enabled, with the
         tenant's status (in the same query: it is asked on every request). With ``scope`` the
         same statement scopes the transaction to the tenant (see ``scope_columns``)."""
-        scoping = scope_columns(tenant_id) if scope else ()
-        row = (
-            await self.session.execute(
-                select(Membership, Tenant.status, *scoping)
-                .join(User, User.id == Membership.user_id)
-                .join(Tenant, Tenant.id == Membership.tenant_id)
-                .where(
-                    Membership.tenant_id == tenant_id,
-                    Membership.user_id == user_id,
-                    User.is_active.is_(True),
-                )
-            )
-        ).first()
+        stmt = _SCOPED_MEMBERSHIP if scope else _MEMBERSHIP
+        params = {"tenant_id": tenant_id, "user_id": user_id}
+        row = (await self.session.execute(stmt, params)).first()
         return None if row is None else (row[0], row[1])
 
     async def memberships_of(self, user_id: UUID) -> list[tuple[Membership, Tenant]]:

@@ -1,0 +1,1 @@
+"""WhatsApp-specific content: message templates authored here, reviewed by Meta."""
