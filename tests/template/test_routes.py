@@ -250,6 +250,23 @@ class TestPreview:
         data = (await preview(client, tenant, made["id"], contact_id=str(contact_id))).json()
         assert len(data["warnings"]) == 2
 
+    async def test_cost_uses_the_accounts_price_for_the_contacts_country(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, db: Database
+    ) -> None:
+        price = {"provider": "simulator", "kind": "sms", "country": "GB", "unit_price": "0.0075"}
+        made_price = await client.post("/v1/costs", json=price, headers=tenant.headers)
+        assert made_price.status_code == 201, made_price.text
+        contact_id = await add_contact(db, tenant.id, "+447700900456", first_name="Sam")
+        made = await create(client, tenant, body="{{ first_name }}: " + "x" * 160)
+        data = (await preview(client, tenant, made["id"], contact_id=str(contact_id))).json()
+        assert data["segments"] == 2
+        assert data["cost"] == {
+            "amount": "0.015000",
+            "currency": "USD",
+            "unit_price": "0.007500",
+            "per": "segment",
+        }
+
     async def test_unpriced_provider_gives_a_reason(
         self, client: httpx.AsyncClient, tenant: TenantFixture
     ) -> None:

@@ -204,12 +204,20 @@ def _sample_context(sample: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
     return {**SAMPLE_CONTACT, **fields}, custom
 
 
-def _country(phone: Any, fallback: str) -> str:
+def _country(phone: Any, fallback: str) -> str | None:
+    """The destination's country: the number's region (its calling code's main region when
+    the number itself is not a valid one), ``None`` for a non-geographic number (priced by
+    ``*``), the account's country when there is no number at all."""
+    if not phone:
+        return fallback
     try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(str(phone), None))
+        number = phonenumbers.parse(str(phone), None)
     except phonenumbers.NumberParseException:
         return fallback
-    return region or fallback
+    region = phonenumbers.region_code_for_number(
+        number
+    ) or phonenumbers.region_code_for_country_code(number.country_code or 0)
+    return region if region and region.isalpha() and region != "ZZ" else None
 
 
 def _empty_values(check: TemplateCheck, context: RenderContext) -> list[str]:
