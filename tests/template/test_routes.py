@@ -274,6 +274,30 @@ class TestPreview:
         data = (await preview(client, tenant, made["id"], provider="nobody-prices-this")).json()
         assert data["cost"] is None and data["cost_unavailable_reason"]
 
+    async def test_unsaved_body(
+        self,
+        client: httpx.AsyncClient,
+        tenant: TenantFixture,
+        other_tenant: TenantFixture,
+        db: Database,
+    ) -> None:
+        contact_id = await add_contact(db, tenant.id, "+14155550102", first_name="Lee")
+        body = {"body": "Hi {{ first_name }}", "contact_id": str(contact_id)}
+        response = await client.post("/v1/templates/preview", json=body, headers=tenant.headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["text"] == "Hi Lee\nReply STOP to opt out"
+        transactional = {**body, "purpose": "transactional"}
+        response = await client.post(
+            "/v1/templates/preview", json=transactional, headers=tenant.headers
+        )
+        assert response.json()["text"] == "Hi Lee"
+        theirs = await client.post("/v1/templates/preview", json=body, headers=other_tenant.headers)
+        assert theirs.status_code == 404
+        unknown = {"body": "Hi {{ nickname }}"}
+        response = await client.post("/v1/templates/preview", json=unknown, headers=tenant.headers)
+        assert response.status_code == 422
+        assert (await client.post("/v1/templates/preview", json=unknown)).status_code == 401
+
     async def test_bad_sample_field(self, client: httpx.AsyncClient, tenant: TenantFixture) -> None:
         made = await create(client, tenant)
         response = await preview(client, tenant, made["id"], sample={"shoe": "42"})

@@ -9,6 +9,7 @@ from herald.auth.dependencies import AppSettings, Manager, Viewer
 from herald.kit.pagination import Page, PageParams, page_of, page_params
 from herald.template import service
 from herald.template.schemas import (
+    BodyPreviewRequest,
     LibraryTemplateRead,
     LibraryUse,
     Preview,
@@ -51,6 +52,15 @@ async def list_templates(
 )
 async def create_template(data: TemplateCreate, auth: Manager) -> TemplateRead:
     return await service.create_template(auth.session, auth.tenant_id, data)
+
+
+@templates.post(
+    "/preview",
+    response_model=Preview,
+    summary="Render a body that is not saved yet, with segments and cost",
+)
+async def preview_body(data: BodyPreviewRequest, auth: Viewer, settings: AppSettings) -> Preview:
+    return await service.preview_body(auth.session, auth.tenant_id, data, settings.base_url)
 
 
 @templates.get("/{template_id}", response_model=TemplateRead, summary="Read a template")

@@ -81,6 +81,14 @@ class PreviewRequest(BaseModel):
     )
 
 
+class BodyPreviewRequest(PreviewRequest):
+    """A preview of a body that is not saved: the body and what a template would say of it."""
+
+    body: Body
+    purpose: Purpose = Purpose.marketing
+    language: Language | None = None
+
+
 class Cost(BaseModel):
     amount: str = Field(description="Total in the currency's units, as a decimal string.")
     currency: str

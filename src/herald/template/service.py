@@ -31,6 +31,7 @@ from herald.template.render import (
 )
 from herald.template.repository import LibraryRepository, TemplateRepository
 from herald.template.schemas import (
+    BodyPreviewRequest,
     LibraryUse,
     Preview,
     PreviewRequest,
@@ -255,10 +256,34 @@ async def preview_template(
 ) -> Preview:
     """Render the template as one recipient would receive it, counted and priced."""
     template = await get_template(session, tenant_id, template_id)
+    return await _preview(
+        session, tenant_id, template.body, template.purpose, template.language, data, public_url
+    )
+
+
+async def preview_body(
+    session: AsyncSession, tenant_id: UUID, data: BodyPreviewRequest, public_url: str
+) -> Preview:
+    """The same for a body not saved yet (a composer's live preview); checked as a save is."""
+    check_body(data.body)
+    return await _preview(
+        session, tenant_id, data.body, data.purpose, data.language, data, public_url
+    )
+
+
+async def _preview(
+    session: AsyncSession,
+    tenant_id: UUID,
+    body: str,
+    purpose: Purpose,
+    body_language: str | None,
+    data: PreviewRequest,
+    public_url: str,
+) -> Preview:
     tenant = await get_tenant(session, tenant_id)
     settings = settings_of(tenant)
     recipient, recipient_language = await _recipient(session, tenant_id, data)
-    language = template.language or recipient_language or settings.default_language
+    language = body_language or recipient_language or settings.default_language
     context = message_context(
         recipient,
         tenant.name,
@@ -267,8 +292,8 @@ async def preview_template(
         link=preview_link(settings, public_url),
         discount_code=data.discount_code or SAMPLE_DISCOUNT_CODE,
     )
-    rendered = render_template(template.body, context)
-    text, footer_appended = apply_footer(rendered, template.purpose, settings, language)
+    rendered = render_template(body, context)
+    text, footer_appended = apply_footer(rendered, purpose, settings, language)
     measure = measure_sms(text, smart=settings.smart_encoding)
     country = _country(context.contact.get("phone"), tenant.country)
     cost, reason = await quote_sms(
@@ -282,7 +307,7 @@ async def preview_template(
         cost=cost,
         cost_unavailable_reason=reason,
         footer_appended=footer_appended,
-        warnings=_empty_values(validate_template(template.body), context),
+        warnings=_empty_values(validate_template(body), context),
     )
 
 
