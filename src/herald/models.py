@@ -10,6 +10,7 @@ from herald.cost.models import CallingCode, PriceEntry
 from herald.imports.models import ImportBatch, ImportFilePart, ImportIssue
 from herald.kit.models import Base
 from herald.kit.ratelimit import RateLimitHit
+from herald.link.models import ShortLink
 from herald.secret.models import TenantSecret
 from herald.segment.models import Segment, SegmentMembership
 from herald.template.models import LibraryTemplate, Template, TemplateUsage
@@ -37,6 +38,7 @@ __all__ = [
     "RefreshToken",
     "Segment",
     "SegmentMembership",
+    "ShortLink",
     "SuppressionRule",
     "Template",
     "TemplateUsage",

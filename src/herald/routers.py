@@ -10,6 +10,7 @@ from herald.auth import routes as auth_routes
 from herald.contact import routes as contact_routes
 from herald.cost import routes as cost_routes
 from herald.imports import routes as import_routes
+from herald.link import routes as link_routes
 from herald.secret import routes as secret_routes
 from herald.segment import routes as segment_routes
 from herald.template import routes as template_routes
@@ -18,6 +19,7 @@ from herald.user import routes as user_routes
 from herald.whatsapp import routes as whatsapp_routes
 
 ROUTERS: list[APIRouter] = [
+    link_routes.redirects,  # first: the hottest route is matched before all others
     health.router,
     tenant_routes.router,
     auth_routes.api_keys,
@@ -36,4 +38,5 @@ ROUTERS: list[APIRouter] = [
     template_routes.library,
     whatsapp_routes.router,
     cost_routes.router,
+    link_routes.router,
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from herald.bench.scenarios import api as api_scenario
 from herald.bench.scenarios import cost as cost_scenario
 from herald.bench.scenarios import imports as import_scenario
+from herald.bench.scenarios import redirect as redirect_scenario
 from herald.bench.scenarios import segment as segment_scenario
 from herald.bench.scenarios import template as template_scenario
 from herald.bench.types import ScenarioSpec
@@ -34,5 +35,11 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         cost_scenario.run,
         1_000_000,
         "price one SMS to an audience in 12 countries; baseline: the audience grouped in plain SQL",
+    ),
+    "redirect": ScenarioSpec(
+        redirect_scenario.run,
+        20_000,
+        "GET /l/{token} at 1,000 requests/s over 10,000 links (open loop); "
+        "baseline: the same server's /healthz at the same rate",
     ),
 }

@@ -1,0 +1,1 @@
+"""Short links: signed tokens, UTM-tagged or discount-wrapped redirects, click counts."""
