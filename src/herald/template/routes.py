@@ -60,7 +60,7 @@ async def create_template(data: TemplateCreate, auth: Manager) -> TemplateRead:
     summary="Render a body that is not saved yet, with segments and cost",
 )
 async def preview_body(data: BodyPreviewRequest, auth: Viewer, settings: AppSettings) -> Preview:
-    return await service.preview_body(auth.session, auth.tenant_id, data, settings.base_url)
+    return await service.preview_body(auth.session, auth.tenant_id, data, settings)
 
 
 @templates.get("/{template_id}", response_model=TemplateRead, summary="Read a template")
@@ -93,7 +93,7 @@ async def preview_template(
     data: Annotated[PreviewRequest | None, Body()] = None,
 ) -> Preview:
     return await service.preview_template(
-        auth.session, auth.tenant_id, template_id, data or PreviewRequest(), settings.base_url
+        auth.session, auth.tenant_id, template_id, data or PreviewRequest(), settings
     )
 
 

@@ -17,6 +17,8 @@ from herald.contact.service import read_contact
 from herald.kit.errors import Conflict, NotFound, Unprocessable
 from herald.kit.models import utcnow
 from herald.kit.pagination import PageParams, Slice
+from herald.link.service import short_url_for
+from herald.settings import Settings
 from herald.template.footer import apply_footer, footer_for, has_opt_out_wording
 from herald.template.measure import measure_sms, quote_sms
 from herald.template.models import LibraryTemplate, Template
@@ -44,7 +46,8 @@ from herald.tenant.service import get_tenant, settings_of
 
 DEFAULT_PROVIDER = "simulator"
 SAMPLE_DISCOUNT_CODE = "SAVE10"
-PREVIEW_LINK_PATH = "/l/PREVIEW"
+PREVIEW_LINK_KEY = "PREVIEW"
+"""Stands in for the recipient's link token: a preview never creates a real link."""
 
 
 def check_body(body: str) -> TemplateCheck:
@@ -185,12 +188,6 @@ def message_context(
     )
 
 
-def preview_link(settings: TenantSettings, public_url: str) -> str:
-    """An example short link: a preview never creates a real one."""
-    base = f"https://{settings.short_link_domain}" if settings.short_link_domain else public_url
-    return base.rstrip("/") + PREVIEW_LINK_PATH
-
-
 def _sample_context(sample: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Contact fields and ``custom.<name>`` values of a sample; built-in values fill the rest."""
     custom = {k.removeprefix("custom."): v for k, v in sample.items() if k.startswith("custom.")}
@@ -252,22 +249,22 @@ async def preview_template(
     tenant_id: UUID,
     template_id: UUID,
     data: PreviewRequest,
-    public_url: str,
+    app_settings: Settings,
 ) -> Preview:
     """Render the template as one recipient would receive it, counted and priced."""
     template = await get_template(session, tenant_id, template_id)
     return await _preview(
-        session, tenant_id, template.body, template.purpose, template.language, data, public_url
+        session, tenant_id, template.body, template.purpose, template.language, data, app_settings
     )
 
 
 async def preview_body(
-    session: AsyncSession, tenant_id: UUID, data: BodyPreviewRequest, public_url: str
+    session: AsyncSession, tenant_id: UUID, data: BodyPreviewRequest, app_settings: Settings
 ) -> Preview:
     """The same for a body not saved yet (a composer's live preview); checked as a save is."""
     check_body(data.body)
     return await _preview(
-        session, tenant_id, data.body, data.purpose, data.language, data, public_url
+        session, tenant_id, data.body, data.purpose, data.language, data, app_settings
     )
 
 
@@ -278,7 +275,7 @@ async def _preview(
     purpose: Purpose,
     body_language: str | None,
     data: PreviewRequest,
-    public_url: str,
+    app_settings: Settings,
 ) -> Preview:
     tenant = await get_tenant(session, tenant_id)
     settings = settings_of(tenant)
@@ -289,7 +286,7 @@ async def _preview(
         tenant.name,
         settings,
         language,
-        link=preview_link(settings, public_url),
+        link=short_url_for(app_settings, settings, PREVIEW_LINK_KEY),
         discount_code=data.discount_code or SAMPLE_DISCOUNT_CODE,
     )
     rendered = render_template(body, context)
