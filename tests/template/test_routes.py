@@ -230,6 +230,23 @@ class TestPreview:
         assert "/l/PREVIEW Reply STOP to opt out" in data["text"]
         assert data["footer_appended"] is False
 
+    async def test_settings_shape_link_name_and_footer(
+        self, client: httpx.AsyncClient, tenant: TenantFixture
+    ) -> None:
+        settings = {
+            "business_name": "Ann's Bakery",
+            "short_link_domain": "go.bakery.example",
+            "default_language": "fr",
+            "opt_out_footer": {"en": "Reply STOP to opt out", "fr": "STOP au 36111"},
+        }
+        changed = await client.patch(
+            "/v1/tenant", json={"settings": settings}, headers=tenant.headers
+        )
+        assert changed.status_code == 200, changed.text
+        made = await create(client, tenant, body="{{ business_name }}: {{ link }}")
+        data = (await preview(client, tenant, made["id"], sample={"language": None})).json()
+        assert data["text"] == "Ann's Bakery: https://go.bakery.example/l/PREVIEW\nSTOP au 36111"
+
     async def test_builtin_sample_and_unicode(
         self, client: httpx.AsyncClient, tenant: TenantFixture
     ) -> None:
