@@ -73,6 +73,27 @@ class TestCrud:
         )
         assert response.status_code == 409
 
+    async def test_patch_is_checked_like_a_create(
+        self, client: httpx.AsyncClient, tenant: TenantFixture
+    ) -> None:
+        await create(client, tenant, name="Taken")
+        made = await create(client, tenant, name="Mine", category="promo", tags=["a"])
+        url = f"/v1/templates/{made['id']}"
+        for body, status in (
+            ({"name": "Taken"}, 409),
+            ({"body": "{{ nickname }}"}, 422),
+            ({"body": "{% include 'x' %}"}, 422),
+            ({"body": None}, 422),
+            ({"kind": "sms"}, 422),
+        ):
+            response = await client.patch(url, json=body, headers=tenant.headers)
+            assert response.status_code == status, (body, response.text)
+        cleared = await client.patch(
+            url, json={"category": None, "tags": None, "language": "de"}, headers=tenant.headers
+        )
+        assert (cleared.json()["category"], cleared.json()["tags"]) == (None, [])
+        assert cleared.json()["language"] == "de"
+
     async def test_unknown_fields_and_sizes_refused(
         self, client: httpx.AsyncClient, tenant: TenantFixture
     ) -> None:

@@ -98,8 +98,8 @@ class Cost(BaseModel):
 
 class Preview(BaseModel):
     text: str
-    encoding: str | None = Field(description='"GSM-7" or "UCS-2".')
-    segments: int | None
+    encoding: str = Field(description='"GSM-7" or "UCS-2".')
+    segments: int
     characters: int
     cost: Cost | None
     cost_unavailable_reason: str | None = None
