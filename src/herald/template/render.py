@@ -1,12 +1,13 @@
-"""The SMS template language: Jinja2 in an immutable sandbox, bounded in size, time and loops.
+"""The SMS template language: Jinja2 in an immutable sandbox, bounded in size, time and steps.
 
 Templates are written by tenants, so they are untrusted code. Four walls keep them harmless:
 the parsed tree is checked before compiling (no includes, imports, macros, recursive loops,
-private or blocklisted attributes); the sandbox refuses unsafe attribute access and calls at
-run time (raising, not rendering an empty string); operators that can allocate without limit
-(``*``, ``**``) and ``range`` are capped; and every loop and every chunk of output checks a
-per-render budget of iterations, characters and wall time. Breaking any wall is a 422.
-"""
+``self``, private or blocklisted attributes such as ``mro`` and ``format``); the sandbox refuses
+unsafe attributes at run time (raising, not rendering an empty string) and lets only reading
+methods be called (``upper``, ``split``, ``get``…, never ``ljust`` or ``to_bytes``); the
+operators and filters that can allocate (``*``, ``**``, ``+``, ``~``, ``%``, ``range``,
+``replace``) are held to the output size; and every loop, call and chunk of output draws on a
+per-render budget of steps and wall time. Breaking any wall is a 422 that says which."""
 
 from __future__ import annotations
 
