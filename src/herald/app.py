@@ -20,6 +20,8 @@ from herald.kit.observability import (
 )
 from herald.routers import ROUTERS
 from herald.settings import Settings, get_settings
+from herald.sim.app import PREFIX as SIM_PREFIX
+from herald.sim.app import build_simulator
 from herald.worker import build_task_app
 
 
@@ -36,8 +38,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     """Build the API. Pass ``db`` to share an engine (tests); otherwise one is made at startup."""
     settings = settings or get_settings()
 
+    sim = build_simulator() if settings.sim_enabled else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with _simulator_closed(sim), _database(app):
+            yield
+
+    @asynccontextmanager
+    async def _database(app: FastAPI) -> AsyncIterator[None]:
         if db is not None:
             async with open_tasks(app, db.url):
                 yield
@@ -69,4 +78,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in ROUTERS:
         app.include_router(router)
+    if sim is not None:
+        app.mount(SIM_PREFIX, sim)
     return app
+
+
+@asynccontextmanager
+async def _simulator_closed(sim: FastAPI | None) -> AsyncIterator[None]:
+    """A mounted app gets no lifespan of its own: the API closes the simulator's session."""
+    try:
+        yield
+    finally:
+        if sim is not None:
+            await sim.state.sim.aclose()

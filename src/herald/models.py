@@ -5,12 +5,14 @@ Models live in their domain's ``models.py``; this module only gathers them.
 
 from herald.audit.models import AuditEntry
 from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
+from herald.channel.models import Channel, SenderPool, SenderPoolMember, StickySender
 from herald.contact.models import ConsentEvent, Contact, DoNotContact, SuppressionRule
 from herald.cost.models import CallingCode, PriceEntry
 from herald.imports.models import ImportBatch, ImportFilePart, ImportIssue
 from herald.kit.models import Base
 from herald.kit.ratelimit import RateLimitHit
 from herald.link.models import ShortLink
+from herald.message.models import Message, MessageEvent
 from herald.secret.models import TenantSecret
 from herald.segment.models import Segment, SegmentMembership
 from herald.template.models import LibraryTemplate, Template, TemplateUsage
@@ -23,6 +25,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CallingCode",
+    "Channel",
     "ConsentEvent",
     "Contact",
     "DoNotContact",
@@ -33,12 +36,17 @@ __all__ = [
     "LibraryTemplate",
     "MagicLinkToken",
     "Membership",
+    "Message",
+    "MessageEvent",
     "PriceEntry",
     "RateLimitHit",
     "RefreshToken",
     "Segment",
     "SegmentMembership",
+    "SenderPool",
+    "SenderPoolMember",
     "ShortLink",
+    "StickySender",
     "SuppressionRule",
     "Template",
     "TemplateUsage",

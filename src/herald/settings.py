@@ -19,7 +19,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".herald"), description="Embedded database, keys, state.")
     host: str = Field(default="127.0.0.1", description="Interface the API listens on.")
     port: int = Field(default=8000, description="API port.")
-    sim_port: int = Field(default=8001, description="Provider simulator port.")
+    sim_enabled: bool = Field(
+        default=True,
+        description="Serve the provider simulator under /sim on the API's port. Turn off in "
+        "production: it accepts any credentials and posts to any callback URL it is given.",
+    )
+    sim_port: int = Field(default=8001, description="Port of a standalone `herald sim`.")
     public_url: str | None = Field(default=None, description="Base URL users reach the API at.")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool | None = Field(default=None, description="Force JSON logs; default: not a TTY.")

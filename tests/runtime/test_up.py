@@ -18,7 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from herald.runtime.supervisor import herald_command
+from herald.runtime.supervisor import WORKER_SHUTDOWN_TIMEOUT, herald_command
 
 START_TIMEOUT = 120.0
 KEY_LINE = re.compile(r"Authorization: Bearer (\S+)' (\S+)/v1/tenant")
@@ -67,13 +67,12 @@ def data_dir() -> Iterator[Path]:
 
 @pytest.fixture
 def up(tmp_path: Path, data_dir: Path) -> Iterator[Up]:
-    api_port, sim_port = free_port(), free_port()
+    api_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
     env |= {
         "HERALD_DATA_DIR": str(data_dir),
         "HERALD_HOST": "127.0.0.1",
         "HERALD_PORT": str(api_port),
-        "HERALD_SIM_PORT": str(sim_port),
         "HERALD_DEMO": "true",
     }
     output = tmp_path / "up.log"
@@ -86,7 +85,7 @@ def up(tmp_path: Path, data_dir: Path) -> Iterator[Up]:
         data_dir,
         output,
         f"http://127.0.0.1:{api_port}",
-        f"http://127.0.0.1:{sim_port}",
+        f"http://127.0.0.1:{api_port}/sim",
     )
     yield running
     if process.poll() is None:
@@ -116,10 +115,11 @@ def test_up_serves_everything_and_ctrl_c_leaves_no_process(up: Up) -> None:
     assert httpx.get(f"{up.api}/readyz").status_code == 200
     tenant = httpx.get(f"{up.api}/v1/tenant", headers={"Authorization": f"Bearer {key}"})
     assert tenant.status_code == 200
-    assert httpx.get(f"{up.sim}/sim/healthz").status_code == 200
+    assert httpx.get(f"{up.sim}/healthz").status_code == 200
+    assert f"Simulator  {up.sim}" in banner
     children = up.children()
-    assert {p.cmdline()[-1] for p in children} >= {"api", "sim"}
-    assert len(children) == 3
+    assert {p.cmdline()[-1] for p in children} == {"api", str(WORKER_SHUTDOWN_TIMEOUT)}
+    assert len(children) == 2
     pids = [p.pid for p in up.children()] + [up.postmaster_pid()]
 
     up.process.send_signal(signal.SIGINT)
@@ -134,10 +134,10 @@ def test_a_dying_child_stops_the_rest_and_fails(up: Up) -> None:
     up.wait_for_banner()
     children = up.children()
     pids = [p.pid for p in children] + [up.postmaster_pid()]
-    sim = next(p for p in children if p.cmdline()[-1] == "sim")
+    api = next(p for p in children if p.cmdline()[-1] == "api")
 
-    sim.kill()
+    api.kill()
 
     assert up.process.wait(timeout=60) == 1
     assert _all_gone(pids)
-    assert "herald sim exited" in up.output.read_text()
+    assert "herald api exited" in up.output.read_text()

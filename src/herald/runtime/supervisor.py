@@ -1,10 +1,11 @@
 """``herald up``: the embedded all-in-one, supervised in the foreground.
 
 The supervisor resolves the database (starting the embedded PostgreSQL unless
-``HERALD_DATABASE_URL`` is set), migrates it, makes the first-run demo, then starts the API,
-a worker and the simulator as child processes that attach to that database. It waits until
-the API is ready, prints where everything is, and watches: a child that dies takes the others
-down with it (exit 1); SIGINT/SIGTERM stops the children, then the database it started (exit 0).
+``HERALD_DATABASE_URL`` is set), migrates it, makes the first-run demo, then starts the API
+(which also serves the provider simulator under ``/sim``) and a worker as child processes
+that attach to that database. It waits until the API is ready, prints where everything is,
+and watches: a child that dies takes the others down with it (exit 1); SIGINT/SIGTERM stops
+the children, then the database it started (exit 0).
 
 Each child leads its own session (process group): a terminal's Ctrl-C reaches only the
 supervisor, which stops the children in order, and a stop signal to the group also reaches a
@@ -44,7 +45,6 @@ PR_SET_PDEATHSIG = 1
 CHILD_COMMANDS: dict[str, list[str]] = {
     "api": ["api"],
     "worker": ["worker", "--shutdown-timeout", str(WORKER_SHUTDOWN_TIMEOUT)],
-    "sim": ["sim"],
 }
 
 
@@ -129,7 +129,8 @@ def _check_alive(children: Sequence[Child]) -> None:
 def _wait_ready(settings: Settings, children: Sequence[Child], stop: threading.Event) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     probes = [f"{local_url(settings, settings.port)}/readyz"]
-    probes.append(f"{local_url(settings, settings.sim_port)}/sim/healthz")
+    if settings.sim_enabled:
+        probes.append(f"{local_url(settings, settings.port)}/sim/healthz")
     while probes and not stop.is_set():
         _check_alive(children)
         if time.monotonic() > deadline:
@@ -192,8 +193,9 @@ def print_banner(settings: Settings, demo: DemoAccess | None) -> None:
         "[bold green]Herald is running.[/] Ctrl-C stops everything.",
         f"  API        {api}",
         f"  API docs   {api}/docs",
-        f"  Simulator  {local_url(settings, settings.sim_port)}/sim",
     ]
+    if settings.sim_enabled:
+        lines.append(f"  Simulator  {api}/sim (docs {api}/sim/docs)")
     if http_status(f"{local_url(settings, settings.port)}/metrics") == 200:
         lines.append(f"  Metrics    {api}/metrics")
     if demo is not None:

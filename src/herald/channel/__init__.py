@@ -1,0 +1,1 @@
+"""Channels: a tenant's sender accounts on providers, sender pools, caps and health."""

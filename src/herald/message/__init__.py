@@ -1,0 +1,1 @@
+"""Messages, outbound and inbound, their events, and the dispatch that sends them."""

@@ -1,0 +1,1 @@
+"""One module per provider wire format the simulator speaks: its routes and its receipts."""

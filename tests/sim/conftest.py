@@ -1,0 +1,3 @@
+from tests.sim.server import http, receiver, sim, sim_server
+
+__all__ = ["http", "receiver", "sim", "sim_server"]
