@@ -13,6 +13,7 @@ from herald.kit.database import database_url
 from herald.migrations import upgrade
 from herald.runtime import cli as runtime_cli
 from herald.settings import get_settings
+from herald.sms import cli as sms_cli
 from herald.template import cli as template_cli
 from herald.tenant import cli as tenant_cli
 from herald.user import cli as user_cli
@@ -27,6 +28,7 @@ app.add_typer(imports_cli.app, name="contacts")
 app.add_typer(template_cli.app, name="templates")
 app.add_typer(whatsapp_cli.app, name="whatsapp")
 app.add_typer(cost_cli.app, name="costs")
+app.add_typer(sms_cli.app, name="sms")
 app.command("up")(runtime_cli.up)
 app.command("api")(runtime_cli.api)
 app.command("worker")(runtime_cli.worker)

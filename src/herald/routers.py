@@ -13,6 +13,7 @@ from herald.imports import routes as import_routes
 from herald.link import routes as link_routes
 from herald.secret import routes as secret_routes
 from herald.segment import routes as segment_routes
+from herald.sms import routes as sms_routes
 from herald.template import routes as template_routes
 from herald.tenant import routes as tenant_routes
 from herald.user import routes as user_routes
@@ -39,4 +40,5 @@ ROUTERS: list[APIRouter] = [
     whatsapp_routes.router,
     cost_routes.router,
     link_routes.router,
+    sms_routes.router,
 ]

@@ -7,6 +7,7 @@ from herald.bench.scenarios import cost as cost_scenario
 from herald.bench.scenarios import imports as import_scenario
 from herald.bench.scenarios import redirect as redirect_scenario
 from herald.bench.scenarios import segment as segment_scenario
+from herald.bench.scenarios import sms as sms_scenario
 from herald.bench.scenarios import template as template_scenario
 from herald.bench.types import ScenarioSpec
 
@@ -41,5 +42,11 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         20_000,
         "GET /l/{token} at 1,000 requests/s over 10,000 links (open loop); "
         "baseline: the same server's /healthz at the same rate",
+    ),
+    "sms-inspect": ScenarioSpec(
+        sms_scenario.run,
+        1_000_000,
+        "characterise mixed SMS bodies (encoding, segments, parts); baseline: len() and "
+        "str.isascii() per body, the naive length / 160 or 70 guess",
     ),
 }

@@ -23,4 +23,4 @@ async def run_import(batch_id: str) -> dict[str, int] | None:
             totals = await service.run_batch(db, UUID(batch_id))
         finally:
             await db.dispose()
-    return totals.as_counts() if totals else None
+    return totals.model_dump() if totals else None
