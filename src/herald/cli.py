@@ -17,6 +17,7 @@ from herald.sms import cli as sms_cli
 from herald.template import cli as template_cli
 from herald.tenant import cli as tenant_cli
 from herald.user import cli as user_cli
+from herald.wallet import cli as wallet_cli
 from herald.whatsapp import cli as whatsapp_cli
 
 app = typer.Typer(help="Herald: SMS and WhatsApp messaging.", no_args_is_help=True)
@@ -29,6 +30,7 @@ app.add_typer(template_cli.app, name="templates")
 app.add_typer(whatsapp_cli.app, name="whatsapp")
 app.add_typer(cost_cli.app, name="costs")
 app.add_typer(sms_cli.app, name="sms")
+app.add_typer(wallet_cli.app, name="wallet")
 app.command("up")(runtime_cli.up)
 app.command("api")(runtime_cli.api)
 app.command("worker")(runtime_cli.worker)

@@ -17,6 +17,7 @@ from herald.sms import routes as sms_routes
 from herald.template import routes as template_routes
 from herald.tenant import routes as tenant_routes
 from herald.user import routes as user_routes
+from herald.wallet import routes as wallet_routes
 from herald.whatsapp import routes as whatsapp_routes
 
 ROUTERS: list[APIRouter] = [
@@ -41,4 +42,5 @@ ROUTERS: list[APIRouter] = [
     cost_routes.router,
     link_routes.router,
     sms_routes.router,
+    wallet_routes.router,
 ]

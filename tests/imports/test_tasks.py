@@ -16,9 +16,8 @@ from herald.imports.models import ImportFilePart, ImportIssue
 from herald.imports.repository import ImportRepository, MergeResult, exclusive_run
 from herald.kit.database import Database
 from herald.kit.errors import Conflict
-from herald.settings import get_settings
 from herald.worker import build_task_app
-from tests.conftest import MakeTenant, TenantFixture
+from tests.conftest import MakeTenant, TenantFixture, job_context
 from tests.imports.helpers import add_contact, contacts_by_phone, csv_bytes, upload
 
 ROWS = [f"+1212234{5000 + i:04d},Name {i},{'vip' if i % 2 else ''}" for i in range(40)]
@@ -95,12 +94,7 @@ class TestBackground:
         assert await _parts(db, batch["id"]) == len(BIG) // 256 + 1
         assert await contacts_by_phone(db, tenant.id) == {}
 
-        monkeypatch.setenv("HERALD_DATABASE_URL", database_url)
-        get_settings.cache_clear()
-        try:
-            counts = await tasks.run_import(batch_id=batch["id"])
-        finally:
-            get_settings.cache_clear()
+        counts = await tasks.run_import(job_context(db, "imports:run_import"), batch_id=batch["id"])
         assert counts == {
             "processed": 42,
             "created": 40,
@@ -125,8 +119,8 @@ class TestBackground:
 
     def test_the_task_is_registered_under_the_queued_name(self, database_url: str) -> None:
         app = build_task_app(database_url)
-        assert service.TASK_NAME in app.tasks
-        assert app.tasks[service.TASK_NAME].queue == service.TASK_QUEUE
+        assert app.tasks["imports:run_import"] is tasks.run_import
+        assert tasks.run_import.queue == service.TASK_QUEUE
 
     async def test_rerun_after_a_crash_converges(
         self,

@@ -9,6 +9,7 @@ from herald.bench.scenarios import redirect as redirect_scenario
 from herald.bench.scenarios import segment as segment_scenario
 from herald.bench.scenarios import sms as sms_scenario
 from herald.bench.scenarios import template as template_scenario
+from herald.bench.scenarios import wallet as wallet_scenario
 from herald.bench.types import ScenarioSpec
 
 SCENARIOS: dict[str, ScenarioSpec] = {
@@ -48,5 +49,11 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         1_000_000,
         "characterise mixed SMS bodies (encoding, segments, parts); baseline: len() and "
         "str.isascii() per body, the naive length / 160 or 70 guess",
+    ),
+    "wallet": ScenarioSpec(
+        wallet_scenario.run,
+        100_000,
+        "prepaid reservations in batches of 500 by 2 workers; baseline: one plain UPDATE and "
+        "INSERT … unnest per batch",
     ),
 }

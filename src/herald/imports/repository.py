@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import orjson
 from psycopg.errors import UniqueViolation
 from sqlalchemy import (
     ColumnElement,
@@ -78,10 +77,6 @@ _ADD_ISSUES = (
     "CAST(:raws AS text[]))"
 )
 """One INSERT for all of a chunk's issues (COPY is refused on tables under row security)."""
-_DEFER = (
-    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
-    "CAST(:args AS jsonb), NULL)]::procrastinate_job_to_defer_v1[])"
-)
 
 
 @dataclass
@@ -448,18 +443,4 @@ class ImportRepository(Repository):
                 completed_at=func.clock_timestamp(),
                 updated_at=func.now(),
             )
-        )
-
-    async def defer_run(self, task_name: str, queue: str, batch_id: UUID) -> None:
-        """Queue the import job in the caller's transaction: a worker can never pick it up
-        before the batch and its file are committed, and a rolled-back request leaves no job
-        behind."""
-        await self.session.execute(
-            text(_DEFER),
-            {
-                "queue": queue,
-                "task": task_name,
-                "lock": f"import:{batch_id}",
-                "args": orjson.dumps({"batch_id": str(batch_id)}).decode(),
-            },
         )

@@ -11,9 +11,11 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from herald.auth.dependencies import Manager, Viewer
-from herald.imports import service
+from herald.imports import service, tasks
+from herald.imports.models import ImportStatus
 from herald.imports.schemas import ImportBatchRead, ImportOptions
 from herald.kit.errors import Unprocessable
+from herald.kit.jobs import defer
 from herald.kit.pagination import Page, PageParams, page_params
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
@@ -85,6 +87,10 @@ async def create_import(
         force=force,
         actor=auth.actor,
     )
+    if batch.status is ImportStatus.pending:  # stored for a worker: queue it in this transaction
+        await defer(
+            auth.session, tasks.run_import, lock=f"import:{batch.id}", batch_id=str(batch.id)
+        )
     return service.to_read(batch)
 
 

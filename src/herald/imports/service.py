@@ -34,7 +34,6 @@ INLINE_MAX_BYTES = 256 * 1024
 POOL_MIN_BYTES = 4 * 1024 * 1024
 """Below this, starting worker processes costs more than it saves."""
 PART_SIZE = 1024 * 1024
-TASK_NAME = "imports:run_import"
 TASK_QUEUE = "imports"
 
 
@@ -114,7 +113,8 @@ async def submit(
     actor: Actor,
 ) -> ImportBatch:
     """Accept a file from the API. Small files are imported in the caller's transaction;
-    larger ones are stored with the batch and queued for a worker in that same transaction."""
+    larger ones are stored with the batch, which stays ``pending``: the caller queues the job
+    (``tasks.run_import``) in that same transaction."""
     sha256, size = digest(file)
     region = await tenant_region(session, tenant_id, options.default_country)
     _probe(file, options, region)
@@ -130,7 +130,6 @@ async def submit(
         await _run_inline(session, batch, file, region)
     else:
         await _store(session, batch, file)
-        await ImportRepository(session).defer_run(TASK_NAME, TASK_QUEUE, batch.id)
     return await ImportRepository(session).reload(batch)
 
 
