@@ -15,6 +15,7 @@ from herald.migrations import upgrade
 from herald.runtime import cli as runtime_cli
 from herald.settings import get_settings
 from herald.sms import cli as sms_cli
+from herald.template import cli as template_cli
 from herald.tenant import cli as tenant_cli
 from herald.user import cli as user_cli
 from herald.wallet import cli as wallet_cli
@@ -26,6 +27,7 @@ app.add_typer(auth_cli.app, name="apikey")
 app.add_typer(user_cli.app, name="user")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(imports_cli.app, name="contacts")
+app.add_typer(template_cli.app, name="templates")
 app.add_typer(whatsapp_cli.app, name="whatsapp")
 app.add_typer(cost_cli.app, name="costs")
 app.add_typer(sms_cli.app, name="sms")

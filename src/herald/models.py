@@ -15,6 +15,7 @@ from herald.link.models import ShortLink
 from herald.message.models import Message, MessageEvent
 from herald.secret.models import TenantSecret
 from herald.segment.models import Segment, SegmentMembership
+from herald.template.models import LibraryTemplate, Template, TemplateUsage
 from herald.tenant.models import Tenant
 from herald.user.models import Invitation, Membership, User
 from herald.wallet.models import Wallet, WalletTransaction
@@ -33,6 +34,7 @@ __all__ = [
     "ImportFilePart",
     "ImportIssue",
     "Invitation",
+    "LibraryTemplate",
     "MagicLinkToken",
     "Membership",
     "Message",
@@ -47,6 +49,8 @@ __all__ = [
     "ShortLink",
     "StickySender",
     "SuppressionRule",
+    "Template",
+    "TemplateUsage",
     "Tenant",
     "TenantSecret",
     "User",

@@ -16,6 +16,7 @@ from herald.message import routes as message_routes
 from herald.secret import routes as secret_routes
 from herald.segment import routes as segment_routes
 from herald.sms import routes as sms_routes
+from herald.template import routes as template_routes
 from herald.tenant import routes as tenant_routes
 from herald.user import routes as user_routes
 from herald.wallet import routes as wallet_routes
@@ -37,6 +38,8 @@ ROUTERS: list[APIRouter] = [
     contact_routes.suppression_rules,
     import_routes.router,
     segment_routes.router,
+    template_routes.templates,
+    template_routes.library,
     whatsapp_routes.router,
     cost_routes.router,
     link_routes.router,

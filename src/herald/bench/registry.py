@@ -8,6 +8,7 @@ from herald.bench.scenarios import imports as import_scenario
 from herald.bench.scenarios import redirect as redirect_scenario
 from herald.bench.scenarios import segment as segment_scenario
 from herald.bench.scenarios import sms as sms_scenario
+from herald.bench.scenarios import template as template_scenario
 from herald.bench.scenarios import wallet as wallet_scenario
 from herald.bench.types import ScenarioSpec
 
@@ -26,6 +27,11 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         segment_scenario.run,
         1_000_000,
         "preview count of a 3-condition segment; baseline: the same count in plain SQL",
+    ),
+    "template-render": ScenarioSpec(
+        template_scenario.run,
+        100_000,
+        "render a marketing SMS template with footer per recipient; baseline: str.format",
     ),
     "cost": ScenarioSpec(
         cost_scenario.run,
