@@ -8,11 +8,11 @@ import httpx
 from sqlalchemy import select, text
 from sqlalchemy.exc import ProgrammingError
 
+from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.template.models import TemplateUsage
 from herald.template.render import RenderContext, render_template, validate_template
 from herald.template.service import unique_name
-from herald.user.models import Role
 from tests.conftest import TenantFixture
 
 EXPECTED_CATEGORIES = {

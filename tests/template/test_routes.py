@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from herald.contact.models import Contact
+from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.template.models import Template
 from herald.template.service import record_use
-from herald.user.models import Role
 from tests.conftest import TenantFixture
 
 GREETING = 'Hi {{ first_name | default("there") }}, {{ business_name }} sale: {{ link }}'
