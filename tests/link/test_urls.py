@@ -6,7 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from herald.link.urls import check_target, discount_wrapped, redirect_for, with_utm
+from herald.kit.urls import check_target
+from herald.link.urls import discount_wrapped, redirect_for, with_utm
 
 UTM = {"source": "herald", "medium": "sms", "campaign": "spring sale", "content": None}
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from herald.kit.context import Role
 from tests.conftest import TenantFixture
@@ -84,3 +85,18 @@ class TestTenantSettings:
         response = await client.patch("/v1/tenant", json=body, headers=tenant.headers)
         assert response.status_code == 422
         assert "smart_encodin" in str(response.json())
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "javascript:alert(1)//{code}",
+            "https://shop.example/discount",
+            "https://a@b.example/{code}",
+        ],
+    )
+    async def test_a_discount_url_that_links_could_not_use_is_refused(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, url: str
+    ) -> None:
+        body = {"settings": {"discount_url": url}}
+        response = await client.patch("/v1/tenant", json=body, headers=tenant.headers)
+        assert response.status_code == 422

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from herald.kit.urls import MAX_URL_LENGTH, check_target
 from herald.link.models import DISCOUNT_CODE_LENGTH, UTM_LENGTH
-from herald.link.urls import MAX_URL_LENGTH, check_target
 
 DEFAULT_EXPIRY_DAYS = 60
 MAX_EXPIRY_DAYS = 3650

@@ -16,12 +16,13 @@ from herald.kit.database import Database
 from herald.kit.errors import NotFound, Unprocessable
 from herald.kit.ids import new_id
 from herald.kit.pagination import PageParams, Slice
+from herald.kit.urls import check_target
 from herald.link.agents import Visitor
 from herald.link.models import ShortLink
 from herald.link.repository import Click, LinkRepository, LinkValues, NewLink, record_click
 from herald.link.schemas import DEFAULT_EXPIRY_DAYS, LinkCreate, LinkRead, Utm
 from herald.link.tokens import is_genuine, new_token, token_key
-from herald.link.urls import check_target, redirect_for
+from herald.link.urls import redirect_for
 from herald.settings import Settings
 from herald.tenant.schemas import TenantSettings
 from herald.tenant.service import get_tenant, settings_of
@@ -53,8 +54,6 @@ async def _shared_values(
             f"target_url: {exc}.", errors=[{"field": "target_url", "message": str(exc)}]
         ) from exc
     tenant_settings = settings_of(await get_tenant(session, tenant_id))
-    if discount_code and tenant_settings.discount_url:
-        _check_discount_template(tenant_settings.discount_url)
     utm_values = utm.model_dump()
     values = LinkValues(
         tenant_id=tenant_id,
@@ -68,18 +67,6 @@ async def _shared_values(
         expires_at=datetime.now(UTC) + timedelta(days=expires_in_days),
     )
     return values, tenant_settings
-
-
-def _check_discount_template(template: str) -> None:
-    """The tenant's discount URL gets the same scrutiny as a target: an admin's typo must not
-    send every shopper of a campaign to a ``javascript:`` or credential-carrying URL."""
-    try:
-        check_target(template.replace("{code}", "code").replace("{path}", "path"))
-    except ValueError as exc:
-        raise Unprocessable(
-            f"The account's discount_url setting cannot be used: {exc}. Fix it with "
-            "PATCH /v1/tenant, or create the link without a discount_code."
-        ) from exc
 
 
 async def create_links(

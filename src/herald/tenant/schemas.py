@@ -5,6 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from herald.kit.urls import check_target
 from herald.kit.zones import is_time_zone
 from herald.tenant.models import TenantStatus
 
@@ -12,6 +13,16 @@ from herald.tenant.models import TenantStatus
 def check_timezone(value: str | None) -> str | None:
     if value is not None and not is_time_zone(value):
         raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Paris'")
+    return value
+
+
+def check_discount_url(value: str | None) -> str | None:
+    """A discount URL is checked like a link's target (its placeholders filled in), so a typo
+    cannot later send a campaign's shoppers to a ``javascript:`` or credential-carrying URL."""
+    if value is not None:
+        if "{code}" not in value:
+            raise ValueError("the discount URL must contain {code}, where the code goes")
+        check_target(value.replace("{code}", "code").replace("{path}", "path"))
     return value
 
 
@@ -55,6 +66,8 @@ class TenantSettings(BaseModel):
         "'https://shop.example/discount/{code}?redirect={path}'; wraps links that carry a code.",
     )
 
+    _discount_url = field_validator("discount_url")(check_discount_url)
+
 
 class TenantSettingsPatch(BaseModel):
     """A partial change of the settings: the keys sent replace those stored, the rest stay."""
@@ -70,6 +83,8 @@ class TenantSettingsPatch(BaseModel):
         default=None, max_length=253, pattern=r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
     )
     discount_url: str | None = Field(default=None, max_length=2000)
+
+    _discount_url = field_validator("discount_url")(check_discount_url)
 
 
 class TenantRead(BaseModel):
