@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from herald.contact.models import ChannelKind
 from herald.kit.context import Role
 from herald.whatsapp import service
 from herald.whatsapp.lifecycle import transition
@@ -23,6 +24,7 @@ from herald.whatsapp.models import (
     WhatsAppTemplate,
 )
 from tests.conftest import TenantFixture
+from tests.message.helpers import make_channel
 from tests.whatsapp.helpers import ORDER_BODY, Draft, body, buttons, footer, url_button
 
 URL = "/v1/whatsapp-templates"
@@ -108,7 +110,17 @@ class TestCrud:
         assert response.status_code == 409
         assert response.json()["existing_id"] == first["id"]
         await create(client, tenant, language="pt_BR")
-        await create(client, tenant, channel_id=str(uuid4()))
+        await create(client, tenant, channel_id=str(await make_channel(tenant.db, tenant.id)))
+
+    async def test_the_channel_must_be_the_tenants_own(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
+    ) -> None:
+        theirs = await make_channel(other_tenant.db, other_tenant.id, ChannelKind.whatsapp)
+        for channel_id in (theirs, uuid4()):
+            body = {**Draft().body(), "channel_id": str(channel_id)}
+            response = await client.post(URL, json=body, headers=tenant.headers)
+            assert response.status_code == 422
+            assert response.json()["errors"][0]["field"] == "channel_id"
 
     async def test_database_treats_no_channel_as_one_value(self, tenant: TenantFixture) -> None:
         def row() -> WhatsAppTemplate:
@@ -132,7 +144,7 @@ class TestCrud:
     async def test_list_filters_and_pages(
         self, client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
     ) -> None:
-        channel = str(uuid4())
+        channel = str(await make_channel(tenant.db, tenant.id, ChannelKind.whatsapp))
         a = await create(client, tenant, name="a_one")
         b = await create(client, tenant, name="b_two", category="UTILITY", channel_id=channel)
         c = await create(client, tenant, name="c_three", language="de")

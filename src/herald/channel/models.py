@@ -30,6 +30,7 @@ class Channel(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "channels"
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
+        UniqueConstraint("tenant_id", "id", name="uq_channels_tenant_id_id"),
         Index("ix_channels_provider_phone_number_id", "provider", "phone_number_id"),
     )
 

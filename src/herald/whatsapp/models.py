@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKeyConstraint, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,6 +54,14 @@ class WhatsAppTemplate(IdMixin, TenantScopedMixin, TimestampMixin, Base):
             "tenant_id", "channel_id", "name", "language", postgresql_nulls_not_distinct=True
         ),
         Index("ix_whatsapp_templates_tenant_id_status", "tenant_id", "status"),
+        # The channel must be the tenant's own (a foreign key checks no row-level policy);
+        # deleting the channel keeps the template, unbound. Created with the channels (0016).
+        ForeignKeyConstraint(
+            ["tenant_id", "channel_id"],
+            ["channels.tenant_id", "channels.id"],
+            name="fk_whatsapp_templates_channel",
+            ondelete="SET NULL (channel_id)",
+        ),
         Index(
             "ix_whatsapp_templates_meta_template_id",
             "meta_template_id",

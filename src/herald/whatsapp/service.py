@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.kit.errors import Conflict, NotFound, Unprocessable
@@ -111,8 +112,24 @@ async def create_template(
         status_history=[],
     )
     TemplateRepository(session).add(template)
-    await session.flush()
+    await _flush_bound(session, data.channel_id)
     return template
+
+
+async def _flush_bound(session: AsyncSession, channel_id: UUID | None) -> None:
+    """Flush, turning the channel foreign key's refusal (not one of this tenant's channels)
+    into a 422 that says so."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        if "fk_whatsapp_templates_channel" not in str(exc.orig):
+            raise
+        raise Unprocessable(
+            f"No channel {channel_id} in this account; give one of your WhatsApp channels' ids "
+            "or leave channel_id out.",
+            errors=[{"field": "channel_id", "message": "unknown channel"}],
+        ) from exc
 
 
 async def list_templates(
@@ -181,7 +198,7 @@ async def update_template(
         setattr(template, field, getattr(after, field))
     if template.status is not TemplateStatus.DRAFT:
         transition(template, TemplateStatus.PENDING, reason=EDITED, source="api")
-    await session.flush()
+    await _flush_bound(session, after.channel_id)
     return template
 
 

@@ -15,7 +15,8 @@ from herald.migrations.rls import enable_tenant_rls
 revision = "0016"
 down_revision = "0010"
 branch_labels = None
-depends_on = None
+depends_on = "0012"
+"""WhatsApp templates (0012) get their foreign key to the channel here."""
 
 
 def _tenant() -> sa.Column[object]:
@@ -59,6 +60,7 @@ def upgrade() -> None:
         sa.Column("probe_after", sa.DateTime(timezone=True)),
         *_times(),
         sa.UniqueConstraint("tenant_id", "name"),
+        sa.UniqueConstraint("tenant_id", "id", name="uq_channels_tenant_id_id"),
         sa.CheckConstraint("rate_per_second > 0", name="ck_channels_rate_per_second"),
     )
     op.create_index(
@@ -114,8 +116,14 @@ def upgrade() -> None:
     for table in ("channels", "sender_pools", "sender_pool_members", "sticky_senders"):
         op.create_index(f"ix_{table}_tenant_id", table, ["tenant_id"])
         enable_tenant_rls(table)
+    op.execute(
+        "ALTER TABLE whatsapp_templates ADD CONSTRAINT fk_whatsapp_templates_channel "
+        "FOREIGN KEY (tenant_id, channel_id) REFERENCES channels (tenant_id, id) "
+        "ON DELETE SET NULL (channel_id)"
+    )
 
 
 def downgrade() -> None:
+    op.drop_constraint("fk_whatsapp_templates_channel", "whatsapp_templates")
     for table in ("sticky_senders", "sender_pool_members", "sender_pools", "channels"):
         op.drop_table(table)
