@@ -13,12 +13,14 @@ import procrastinate
 from herald.auth import tasks as auth_tasks
 from herald.imports import tasks as import_tasks
 from herald.kit.embedded import to_libpq_url
+from herald.message import tasks as message_tasks
 from herald.runtime import tasks as runtime_tasks
 
 BLUEPRINTS: dict[str, procrastinate.Blueprint] = {
     "runtime": runtime_tasks.blueprint,
     "auth": auth_tasks.blueprint,
     "imports": import_tasks.blueprint,
+    "messages": message_tasks.blueprint,
 }
 """Namespace → blueprint: task ``cleanup`` in namespace ``auth`` runs as ``auth:cleanup``."""
 
