@@ -7,11 +7,11 @@ or ``sending``: claim, price, cap windows, the provider call, the recorded outco
 event, all of it. The baseline is a bare aiohttp client posting the same requests (same body,
 same headers, as many in flight as the worker allows) to the same simulator.
 
-Reported besides the standard fields: ``worker_peak_rss_mb`` (the worker process alone),
-``sent`` and ``failed`` (every message must end ``sent``), ``simulator_listed`` (what the
-simulator recorded during the timed phase, as its list shows it: at most 100,000) and the API
-process's CPU per message, for the dispatch and the baseline: when the two are close, the
-simulator is the bottleneck.
+Reported besides the standard fields: ``worker_peak_rss_mb`` and ``worker_cpu_ms_per_message``
+(the worker process alone: on a free core it could send 1000 / that per second), ``sent`` and
+``failed`` (every message must end ``sent``), ``simulator_listed`` (what the simulator recorded
+in the timed phase, as its list shows it: at most 100,000) and the API process's CPU per
+message, for the dispatch and the baseline: when they are close, the simulator is the limit.
 """
 
 from __future__ import annotations
@@ -188,12 +188,14 @@ async def run(ctx: BenchContext, size: int) -> Measurement:
                 await (await http.delete(f"{sim_url}/messages")).read()
                 memory = PeakMemory(psutil.Process(worker.pid))
                 cpu_before = await _cpu_seconds(api_pid)
+                worker_before = await _cpu_seconds(worker.pid)
                 with memory.sampling():
                     await _queue(ctx, tenant_id, size)
                     start = time.perf_counter()
                     await _wait_done(ctx, tenant_id, worker)
                     seconds = time.perf_counter() - start
                 dispatch_cpu = await _cpu_seconds(api_pid) - cpu_before
+                worker_cpu = await _cpu_seconds(worker.pid) - worker_before
             async with http.get(f"{sim_url}/messages", params={"limit": 100_000}) as answer:
                 accepted = len((await answer.json())["items"])
     async with ctx.db.system_session() as session:
@@ -203,6 +205,7 @@ async def run(ctx: BenchContext, size: int) -> Measurement:
         "sent": ended.get("sent", 0) - 1,
         "failed": ended.get("failed", 0),
         "simulator_listed": accepted,
+        "worker_cpu_ms_per_message": round(worker_cpu * 1000 / size, 3),
         "simulator_cpu_ms_per_message": round(dispatch_cpu * 1000 / size, 3),
         "baseline_simulator_cpu_ms_per_message": round(baseline_cpu * 1000 / size, 3),
         "in_flight": concurrency,
