@@ -132,6 +132,8 @@ def job_context(db: Database, task_name: str) -> JobContext:
 
 @pytest.fixture(scope="session")
 def app(settings: Settings, db: Database) -> FastAPI:
+    """The API, with the task app bound as its lifespan binds it (requests defer jobs)."""
+    build_task_app(db.url)
     return create_app(settings, db)
 
 

@@ -13,8 +13,10 @@ from herald.kit.database import database_url
 from herald.migrations import upgrade
 from herald.runtime import cli as runtime_cli
 from herald.settings import get_settings
+from herald.sms import cli as sms_cli
 from herald.tenant import cli as tenant_cli
 from herald.user import cli as user_cli
+from herald.wallet import cli as wallet_cli
 from herald.whatsapp import cli as whatsapp_cli
 
 app = typer.Typer(help="Herald: SMS and WhatsApp messaging.", no_args_is_help=True)
@@ -25,6 +27,8 @@ app.add_typer(keys_cli.app, name="keys")
 app.add_typer(imports_cli.app, name="contacts")
 app.add_typer(whatsapp_cli.app, name="whatsapp")
 app.add_typer(cost_cli.app, name="costs")
+app.add_typer(sms_cli.app, name="sms")
+app.add_typer(wallet_cli.app, name="wallet")
 app.command("up")(runtime_cli.up)
 app.command("api")(runtime_cli.api)
 app.command("worker")(runtime_cli.worker)

@@ -18,6 +18,7 @@ from herald.secret.models import TenantSecret
 from herald.segment.models import Segment, SegmentMembership
 from herald.tenant.models import Tenant
 from herald.user.models import Invitation, Membership, User
+from herald.wallet.models import Wallet, WalletTransaction
 from herald.whatsapp.models import WhatsAppTemplate
 
 __all__ = [
@@ -51,5 +52,7 @@ __all__ = [
     "Tenant",
     "TenantSecret",
     "User",
+    "Wallet",
+    "WalletTransaction",
     "WhatsAppTemplate",
 ]

@@ -13,8 +13,10 @@ from herald.imports import routes as import_routes
 from herald.link import routes as link_routes
 from herald.secret import routes as secret_routes
 from herald.segment import routes as segment_routes
+from herald.sms import routes as sms_routes
 from herald.tenant import routes as tenant_routes
 from herald.user import routes as user_routes
+from herald.wallet import routes as wallet_routes
 from herald.whatsapp import routes as whatsapp_routes
 
 ROUTERS: list[APIRouter] = [
@@ -36,4 +38,6 @@ ROUTERS: list[APIRouter] = [
     whatsapp_routes.router,
     cost_routes.router,
     link_routes.router,
+    sms_routes.router,
+    wallet_routes.router,
 ]

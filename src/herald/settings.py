@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,10 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=10, description="Connections per process (plus overflow).")
     demo: bool = Field(default=True, description="Create a demo tenant on a new data dir.")
+    default_billing: Literal["postpaid", "prepaid"] = Field(
+        default="postpaid",
+        description="Billing mode of new wallets: postpaid records costs, prepaid needs credits.",
+    )
 
     @property
     def base_url(self) -> str:

@@ -6,14 +6,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import String, literal, select
+from sqlalchemy import String, column, select, values
 
 from herald.contact.consent import (
+    RESUBSCRIPTIONS,
     ConsentLocked,
     check_transition,
+    guarded_status,
     guarded_status_sql,
     is_allowed,
-    would_downgrade_sql,
+    refused_sql,
 )
 from herald.contact.models import ChannelKind, ConsentStatus
 from herald.kit.database import Database
@@ -42,33 +44,38 @@ class TestRule:
             return
         assert is_allowed(current, new, resubscribe=False)
 
-    @pytest.mark.parametrize(
-        ("current", "incoming", "stored", "refused"),
-        [
-            ("opted_out", "opted_in", "opted_out", True),
-            ("opted_out", None, "opted_out", False),
-            ("opted_out", "opted_out", "opted_out", False),
-            ("unknown", "opted_in", "opted_in", False),
-            ("opted_in", "opted_out", "opted_out", False),
-            ("implied", None, "implied", False),
-        ],
-    )
-    async def test_sql_form_matches(
-        self,
-        db: Database,
-        current: str,
-        incoming: str | None,
-        stored: str,
-        refused: bool,
-    ) -> None:
-        cur, inc = literal(current, String), literal(incoming, String)
+    def test_the_table_is_the_rule(self) -> None:
+        needs = {
+            (old, new) for old in S for new in S if not is_allowed(old, new, resubscribe=False)
+        }
+        assert needs == RESUBSCRIPTIONS
+        assert all(is_allowed(old, new, resubscribe=True) for old in S for new in S)
+
+    async def test_sql_and_python_agree_on_every_transition(self, db: Database) -> None:
+        """Both SQL forms evaluated by PostgreSQL over every (stored, incoming) pair, with
+        ``None`` for an incoming NULL, against ``guarded_status`` and ``is_allowed``."""
+        pairs = [(old, new) for old in S for new in [*S, None]]
+        rows = values(
+            column("current", String),
+            column("incoming", String),
+            name="pairs",
+        ).data([(old.value, new.value if new else None) for old, new in pairs])
+        stmt = select(
+            rows.c.current,
+            rows.c.incoming,
+            guarded_status_sql(rows.c.current, rows.c.incoming),
+            refused_sql(rows.c.current, rows.c.incoming),
+        )
         async with db.system_session() as session:
-            row = (
-                await session.execute(
-                    select(guarded_status_sql(cur, inc), would_downgrade_sql(cur, inc))
-                )
-            ).one()
-        assert tuple(row) == (stored, refused)
+            found = {(r[0], r[1]): (r[2], r[3]) for r in await session.execute(stmt)}
+        expected = {
+            (old.value, new.value if new else None): (
+                guarded_status(old, new),
+                new is not None and not is_allowed(old, new, resubscribe=False),
+            )
+            for old, new in pairs
+        }
+        assert found == expected
 
 
 async def consent(

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 
-from herald.imports import pipeline, repository, service, tasks
+from herald.imports import pipeline, service, tasks
 from herald.imports.models import ImportFilePart, ImportIssue
+from herald.imports.repository import ImportRepository, MergeResult, exclusive_run
 from herald.kit.database import Database
 from herald.kit.errors import Conflict
-from herald.settings import get_settings
 from herald.worker import build_task_app
-from tests.conftest import MakeTenant, TenantFixture
+from tests.conftest import MakeTenant, TenantFixture, job_context
 from tests.imports.helpers import add_contact, contacts_by_phone, csv_bytes, upload
 
 ROWS = [f"+1212234{5000 + i:04d},Name {i},{'vip' if i % 2 else ''}" for i in range(40)]
@@ -94,12 +94,7 @@ class TestBackground:
         assert await _parts(db, batch["id"]) == len(BIG) // 256 + 1
         assert await contacts_by_phone(db, tenant.id) == {}
 
-        monkeypatch.setenv("HERALD_DATABASE_URL", database_url)
-        get_settings.cache_clear()
-        try:
-            counts = await tasks.run_import(batch_id=batch["id"])
-        finally:
-            get_settings.cache_clear()
+        counts = await tasks.run_import(job_context(db, "imports:run_import"), batch_id=batch["id"])
         assert counts == {
             "processed": 42,
             "created": 40,
@@ -124,8 +119,8 @@ class TestBackground:
 
     def test_the_task_is_registered_under_the_queued_name(self, database_url: str) -> None:
         app = build_task_app(database_url)
-        assert service.TASK_NAME in app.tasks
-        assert app.tasks[service.TASK_NAME].queue == service.TASK_QUEUE
+        assert app.tasks["imports:run_import"] is tasks.run_import
+        assert tasks.run_import.queue == service.TASK_QUEUE
 
     async def test_rerun_after_a_crash_converges(
         self,
@@ -136,17 +131,17 @@ class TestBackground:
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         batch_id = (await upload(client, tenant, BIG)).json()["id"]
-        real_merge = repository.merge
+        real_merge = ImportRepository.merge
         calls = 0
 
-        async def crashing_merge(*args: Any, **kwargs: Any) -> repository.MergeResult:
+        async def crashing_merge(*args: Any, **kwargs: Any) -> MergeResult:
             nonlocal calls
             calls += 1
             if calls == 4:
                 raise ConnectionError("the database went away")
             return await real_merge(*args, **kwargs)
 
-        monkeypatch.setattr(repository, "merge", crashing_merge)
+        monkeypatch.setattr(ImportRepository, "merge", crashing_merge)
         with pytest.raises(ConnectionError):
             await service.run_batch(db, UUID(batch_id))
         halfway = (await client.get(f"/v1/imports/{batch_id}", headers=tenant.headers)).json()
@@ -159,7 +154,7 @@ class TestBackground:
         assert (halfway["counts"]["created"], halfway["counts"]["rejected"]) == (20, 1)
         assert len(await contacts_by_phone(db, tenant.id)) == 20
 
-        monkeypatch.setattr(repository, "merge", real_merge)
+        monkeypatch.setattr(ImportRepository, "merge", real_merge)
         await service.run_batch(db, UUID(batch_id))
         assert await service.run_batch(db, UUID(batch_id)) is None  # finished: left be
         done = (await client.get(f"/v1/imports/{batch_id}", headers=tenant.headers)).json()
@@ -180,7 +175,7 @@ class TestBackground:
         self, client: httpx.AsyncClient, tenant: TenantFixture, db: Database
     ) -> None:
         batch_id = UUID((await upload(client, tenant, BIG)).json()["id"])
-        async with repository.exclusive_run(db.engine, batch_id) as mine:
+        async with exclusive_run(db.engine, batch_id) as mine:
             assert mine
             with pytest.raises(Conflict, match="running in another process"):
                 await service.run_batch(db, batch_id)
@@ -246,13 +241,13 @@ class TestProcessPool:
         monkeypatch.setattr(service, "INLINE_MAX_BYTES", 0)
         monkeypatch.setattr(service, "POOL_MIN_BYTES", 0)
         merged: list[bool] = []
-        original = repository.merge
+        original = ImportRepository.merge
 
-        async def spy(*args: Any, **kwargs: Any) -> repository.MergeResult:
+        async def spy(*args: Any, **kwargs: Any) -> MergeResult:
             merged.append(not kwargs["new_only"])
             return await original(*args, **kwargs)
 
-        monkeypatch.setattr(repository, "merge", spy)
+        monkeypatch.setattr(ImportRepository, "merge", spy)
         existing = await add_contact(db, tenant.id, phone_e164="+12122345030", first_name="Old")
         batch_id = (await upload(client, tenant, BIG)).json()["id"]
 

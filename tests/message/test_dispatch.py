@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from uuid import UUID
 
 import aiohttp
 import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from herald.channel.models import Channel, ChannelStatus
 from herald.kit.database import Database
@@ -27,6 +28,8 @@ from herald.message.dispatch import (
 from herald.message.dispatch_repository import DispatchRepository, Outcome
 from herald.message.models import Message, MessageStatus
 from herald.sim.state import SenderControl
+from herald.wallet.models import BillingMode, WalletTransaction
+from herald.wallet.service import credit, get_wallet, set_billing_mode
 from tests.conftest import MakeTenant, TenantFixture
 from tests.message.dispatch_fixtures import (
     events_of,
@@ -287,3 +290,77 @@ def test_a_batch_late_in_its_second_is_sent_in_the_next() -> None:
     late = early.replace(microsecond=900_000)
     assert send_time(early) == early
     assert send_time(late) == early.replace(microsecond=0) + timedelta(seconds=1)
+
+
+SIM_PRICE_MICROS = 5_000
+"""The platform's simulator price per SMS segment (migration 0013)."""
+
+
+async def _ledger(db: Database, message_ids: list[UUID]) -> list[tuple[str, int]]:
+    async with db.system_session() as session:
+        rows = await session.execute(
+            select(WalletTransaction.kind, WalletTransaction.amount)
+            .where(WalletTransaction.reference_id.in_(message_ids))
+            .order_by(WalletTransaction.created_at)
+        )
+        return [(str(kind), int(amount)) for kind, amount in rows]
+
+
+async def test_a_prepaid_tenant_sends_what_its_balance_covers_and_the_rest_waits(
+    db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer, http: aiohttp.ClientSession
+) -> None:
+    async with db.system_session() as session:
+        await set_billing_mode(session, tenant.id, BillingMode.prepaid)
+        await credit(session, tenant.id, 2 * SIM_PRICE_MICROS, reason="test", actor="test")
+    channel = await make_channel(db, app, tenant.id, sim, rate_per_second=100)
+    ids = await queue(db, channel, 3)
+
+    await dispatch_once(db, http, FAST)
+
+    messages = await messages_of(db, ids)
+    assert [m.status for m in messages].count(MessageStatus.sent) == 2
+    [waiting] = [m for m in messages if m.status is MessageStatus.queued]
+    assert waiting.error_code == "insufficient_credits" and waiting.attempts == 0
+    assert all(
+        m.cost_micros == SIM_PRICE_MICROS for m in messages if m.status is MessageStatus.sent
+    )
+    async with db.system_session() as session:
+        assert (await get_wallet(session, tenant.id)).balance == 0
+
+
+async def test_a_retried_send_is_charged_once_and_its_failure_refunded_once(
+    db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer, http: aiohttp.ClientSession
+) -> None:
+    channel = await make_channel(db, app, tenant.id, sim, rate_per_second=100)
+    sim.sim.state.senders[channel.sender] = SenderControl(fail_transient_share=1.0)
+    ids = await queue(db, channel, 1)
+    policy = DispatchPolicy(backoff_base=0.01, backoff_cap=0.02, breaker_threshold=100)
+
+    await drain(db, http, policy, 2)
+    sim.sim.state.senders[channel.sender] = SenderControl(fail_permanent_share=1.0)
+    await drain(db, http, policy, 2)
+
+    [message] = await messages_of(db, ids)
+    assert message.status is MessageStatus.failed and message.attempts == 3
+    assert await _ledger(db, ids) == [("debit", -SIM_PRICE_MICROS), ("refund", SIM_PRICE_MICROS)]
+    async with db.system_session() as session:
+        assert (await get_wallet(session, tenant.id)).balance == 0
+
+
+async def test_a_channel_with_a_broken_config_fails_its_messages_with_the_reason(
+    db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer, http: aiohttp.ClientSession
+) -> None:
+    channel = await make_channel(db, app, tenant.id, sim)
+    async with db.system_session() as session:
+        await session.execute(
+            update(Channel).where(Channel.id == channel.id).values(config={"api_key": "x"})
+        )
+    ids = await queue(db, channel, 2)
+
+    await dispatch_once(db, http, FAST)
+
+    for message in await messages_of(db, ids):
+        assert message.status is MessageStatus.failed and message.attempts == 0
+        assert message.error_code == "channel_unusable"
+        assert message.error_reason and "signing_secret" in message.error_reason
+    assert await events_of(db, ids) == {"failed": 2}

@@ -8,6 +8,8 @@ from herald.bench.scenarios import dispatch as dispatch_scenario
 from herald.bench.scenarios import imports as import_scenario
 from herald.bench.scenarios import redirect as redirect_scenario
 from herald.bench.scenarios import segment as segment_scenario
+from herald.bench.scenarios import sms as sms_scenario
+from herald.bench.scenarios import wallet as wallet_scenario
 from herald.bench.types import ScenarioSpec
 
 SCENARIOS: dict[str, ScenarioSpec] = {
@@ -36,6 +38,18 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         20_000,
         "GET /l/{token} at 1,000 requests/s over 10,000 links (open loop); "
         "baseline: the same server's /healthz at the same rate",
+    ),
+    "sms-inspect": ScenarioSpec(
+        sms_scenario.run,
+        1_000_000,
+        "characterise mixed SMS bodies (encoding, segments, parts); baseline: len() and "
+        "str.isascii() per body, the naive length / 160 or 70 guess",
+    ),
+    "wallet": ScenarioSpec(
+        wallet_scenario.run,
+        100_000,
+        "prepaid reservations in batches of 500 by 2 workers; baseline: one plain UPDATE and "
+        "INSERT … unnest per batch",
     ),
     "dispatch": ScenarioSpec(
         dispatch_scenario.run,

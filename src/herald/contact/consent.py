@@ -12,21 +12,26 @@ The rule, per channel (SMS and WhatsApp are independent):
 * Every effective change writes one ``ConsentEvent`` in the same transaction (status,
   previous status, method, source, wording, actor, ip).
 
-Set-based writers (the CSV import's merge) cannot raise per row; they apply the same rule as
-``guarded_status_sql``: the stored status wins when it is ``opted_out``, otherwise the incoming
-status (or the stored one if none is incoming) is kept. A row whose incoming status differs from
-the guarded result should be counted as skipped for consent and reported, never written.
-``would_downgrade_sql`` gives that condition for reporting.
+The rule is stated once, as the table ``RESUBSCRIPTIONS``: the transitions only an explicit
+re-subscription may make. ``is_allowed`` (the API's check) and ``guarded_status_sql`` /
+``refused_sql`` (the SQL of set-based writers such as the CSV import's merge, which cannot raise
+per row) are both read from it; ``guarded_status`` is what that SQL computes, in Python, so that
+a test can hold the two against each other for every transition.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import ColumnElement, and_, case, or_, tuple_
 
 from herald.contact.models import ChannelKind, ConsentStatus
 from herald.kit.errors import Conflict
+
+RESUBSCRIPTIONS: frozenset[tuple[ConsentStatus, ConsentStatus]] = frozenset(
+    (ConsentStatus.opted_out, new) for new in ConsentStatus if new is not ConsentStatus.opted_out
+)
+"""(current, new) pairs that need an explicit re-subscription; every other change is free."""
 
 RESUBSCRIBE_HINT = (
     "To re-subscribe, POST /v1/contacts/{id}/consent with "
@@ -41,9 +46,17 @@ class ConsentLocked(Conflict):
 
 def is_allowed(current: ConsentStatus | None, new: ConsentStatus, *, resubscribe: bool) -> bool:
     """Whether ``current → new`` may happen (see the module docstring)."""
-    if current is not ConsentStatus.opted_out or new is ConsentStatus.opted_out:
-        return True
-    return resubscribe
+    return resubscribe or (current, new) not in RESUBSCRIPTIONS
+
+
+def guarded_status(
+    current: ConsentStatus | None, incoming: ConsentStatus | None
+) -> ConsentStatus | None:
+    """The status a writer that cannot refuse a row stores: ``incoming`` when the rule allows
+    it without a re-subscription, else the stored one (also when nothing is incoming)."""
+    if incoming is None or not is_allowed(current, incoming, resubscribe=False):
+        return current
+    return incoming
 
 
 def check_transition(
@@ -61,19 +74,14 @@ def check_transition(
         )
 
 
-def guarded_status_sql(current: Any, incoming: Any) -> Any:
-    """SQL form of the rule for set-based merges: the status to store.
-
-    ``current`` is the stored column, ``incoming`` the new value (may be NULL: keep current).
-    """
-    return case(
-        (current == ConsentStatus.opted_out.value, current),
-        else_=func.coalesce(incoming, current),
-    )
+def refused_sql(current: Any, incoming: Any) -> ColumnElement[bool]:
+    """SQL condition: ``current → incoming`` needs a re-subscription, so a set-based writer
+    keeps ``current`` (false when nothing is incoming)."""
+    pairs = sorted((old.value, new.value) for old, new in RESUBSCRIPTIONS)
+    return and_(incoming.is_not(None), tuple_(current, incoming).in_(pairs))
 
 
-def would_downgrade_sql(current: Any, incoming: Any) -> Any:
-    """SQL condition: the incoming status was refused because the contact opted out."""
-    return (current == ConsentStatus.opted_out.value) & (
-        func.coalesce(incoming, current) != ConsentStatus.opted_out.value
-    )
+def guarded_status_sql(current: Any, incoming: Any) -> ColumnElement[Any]:
+    """SQL form of ``guarded_status``: the status to store. ``current`` is the stored column,
+    ``incoming`` the new value (NULL: keep current)."""
+    return case((or_(incoming.is_(None), refused_sql(current, incoming)), current), else_=incoming)

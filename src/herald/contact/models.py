@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from herald.contact.fields import MAX_LENGTHS
 from herald.kit.models import Base, IdMixin, TenantScopedMixin, TimestampMixin, str_enum, utcnow
 
 
@@ -95,13 +96,13 @@ class Contact(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     phone_e164: Mapped[str | None] = mapped_column(String(16))
     """E.164; NULL only once the contact is erased."""
     email: Mapped[str | None] = mapped_column(String(320))
-    first_name: Mapped[str | None] = mapped_column(String(100))
-    last_name: Mapped[str | None] = mapped_column(String(100))
+    first_name: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["first_name"]))
+    last_name: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["last_name"]))
     gender: Mapped[Gender | None] = mapped_column(str_enum(Gender))
     birth_date: Mapped[date | None]
     timezone: Mapped[str | None] = mapped_column(String(64))
-    language: Mapped[str | None] = mapped_column(String(16))
-    company: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["language"]))
+    company: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["company"]))
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     source: Mapped[str | None] = mapped_column(String(100))

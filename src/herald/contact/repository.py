@@ -26,7 +26,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from herald.contact.eligibility import on_dnc_list
@@ -39,7 +38,8 @@ from herald.contact.models import (
 )
 from herald.contact.schemas import ContactFilter, SortField, SortOrder
 from herald.kit.ids import new_id
-from herald.kit.pagination import PageParams, encode_cursor, keyset
+from herald.kit.pagination import PageParams, Slice, encode_cursor, keyset
+from herald.kit.repository import Repository
 
 NO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 """Stands for a missing time in sort keys, so that NULLs sort first ascending (and keyset works)."""
@@ -135,10 +135,7 @@ def merged_tags(add: list[str], remove: list[str]) -> ColumnElement[Any]:
     return func.array(kept.scalar_subquery())
 
 
-class ContactRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ContactRepository(Repository):
     @staticmethod
     def _read() -> Select[Contact, bool]:
         """Contacts with ``do_not_contact`` computed in the same query."""
@@ -171,14 +168,19 @@ class ContactRepository:
             stmt = stmt.where(Contact.id != exclude)
         return await self.session.scalar(stmt.limit(1))
 
-    async def page(
+    async def list_page(
         self,
         tenant_id: UUID,
         where: ContactFilter,
         sort: SortField,
         order: SortOrder,
         params: PageParams,
-    ) -> tuple[list[Row[Contact, bool]], str | None]:
+    ) -> Slice[Row[Contact, bool]]:
+        """One page of the filtered contacts with their do-not-contact flag.
+
+        Not ``Repository.page``: the rows are (contact, flag) pairs and two sort keys are
+        NULL-free expressions rather than columns, so the cursor is read through ``SortKey``
+        (a NULL in a cursor would end the list early)."""
         key = SORT_KEYS[sort]
         stmt = keyset(
             cast("Select[Any]", self._read().where(*contact_filter(tenant_id, where))),
@@ -189,10 +191,10 @@ class ContactRepository:
         )
         rows: list[Row[Contact, bool]] = list((await self.session.execute(stmt)).all())
         if len(rows) <= params.limit:
-            return rows, None
+            return Slice(rows, None)
         rows = rows[: params.limit]
         last: Contact = rows[-1][0]
-        return rows, encode_cursor(key.value(last), last.id)
+        return Slice(rows, encode_cursor(key.value(last), last.id))
 
     def add(self, contact: Contact) -> None:
         self.session.add(contact)
@@ -228,10 +230,7 @@ class ContactRepository:
         return int(matched or 0), int(result.rowcount)  # type: ignore[attr-defined]
 
 
-class ConsentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ConsentRepository(Repository):
     def add(self, event: ConsentEvent) -> None:
         self.session.add(event)
 
@@ -252,10 +251,7 @@ class ConsentRepository:
         )
 
 
-class DncRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class DncRepository(Repository):
     async def get(self, tenant_id: UUID, phone_hash: str) -> DoNotContact | None:
         return await self.session.scalar(
             select(DoNotContact).where(
@@ -263,14 +259,14 @@ class DncRepository:
             )
         )
 
-    async def page(
+    async def list_page(
         self, tenant_id: UUID, reason: DncReason | None, params: PageParams
-    ) -> list[DoNotContact]:
+    ) -> Slice[DoNotContact]:
+        """Newest first (ids are time-ordered)."""
         stmt = select(DoNotContact).where(DoNotContact.tenant_id == tenant_id)
         if reason is not None:
             stmt = stmt.where(DoNotContact.reason == reason)
-        stmt = keyset(stmt, params, DoNotContact.id, DoNotContact.id, descending=True)
-        return list((await self.session.scalars(stmt)).all())
+        return await self.page(stmt, params, DoNotContact.id, DoNotContact.id, descending=True)
 
     async def add_many(
         self,
@@ -278,7 +274,7 @@ class DncRepository:
         entries: dict[str, str],
         reason: DncReason,
         note: str | None,
-        actor: str | None,
+        created_by: str | None,
     ) -> list[str]:
         """Insert ``{hash: phone}``; already listed hashes are left alone. Returns new hashes."""
         hashes = list(entries)
@@ -298,7 +294,7 @@ class DncRepository:
             rows.c.hash,
             bindparam("reason", reason.value, type_=Text),
             bindparam("note", note, type_=Text),
-            bindparam("actor", actor, type_=Text),
+            bindparam("created_by", created_by, type_=Text),
         )
         stmt = (
             insert(DoNotContact)
@@ -332,7 +328,7 @@ class DncRepository:
         )
         return set((await self.session.scalars(stmt)).all())
 
-    async def mark_erased(self, tenant_id: UUID, phone_hash: str, actor: str | None) -> None:
+    async def mark_erased(self, tenant_id: UUID, phone_hash: str, created_by: str | None) -> None:
         """List the hash as ``erased`` without the number (replacing any earlier entry)."""
         stmt = insert(DoNotContact).values(
             id=new_id(),
@@ -341,7 +337,7 @@ class DncRepository:
             phone_hash=phone_hash,
             reason=DncReason.erased,
             note=None,
-            created_by=actor,
+            created_by=created_by,
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=["tenant_id", "phone_hash"],
@@ -350,10 +346,7 @@ class DncRepository:
         await self.session.execute(stmt)
 
 
-class SuppressionRuleRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SuppressionRuleRepository(Repository):
     async def get(self, tenant_id: UUID, rule_id: UUID) -> SuppressionRule | None:
         return await self.session.scalar(
             select(SuppressionRule).where(
@@ -361,10 +354,10 @@ class SuppressionRuleRepository:
             )
         )
 
-    async def page(self, tenant_id: UUID, params: PageParams) -> list[SuppressionRule]:
+    async def list_page(self, tenant_id: UUID, params: PageParams) -> Slice[SuppressionRule]:
+        """Oldest first."""
         stmt = select(SuppressionRule).where(SuppressionRule.tenant_id == tenant_id)
-        stmt = keyset(stmt, params, SuppressionRule.id, SuppressionRule.id)
-        return list((await self.session.scalars(stmt)).all())
+        return await self.page(stmt, params, SuppressionRule.id, SuppressionRule.id)
 
     def add(self, rule: SuppressionRule) -> None:
         self.session.add(rule)

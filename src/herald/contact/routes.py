@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from herald.auth.dependencies import Manager, Viewer
 from herald.contact import service
+from herald.contact.fields import TAG_MAX_LENGTH
 from herald.contact.models import ConsentStatus, DncReason
 from herald.contact.schemas import (
     BulkTags,
@@ -37,7 +38,7 @@ from herald.contact.schemas import (
     SuppressionRuleRead,
     SuppressionRuleUpdate,
 )
-from herald.kit.context import AuthContext, Role
+from herald.kit.context import Role
 from herald.kit.errors import Forbidden
 from herald.kit.pagination import Page, PageParams, page_params
 
@@ -48,12 +49,8 @@ suppression_rules = APIRouter(prefix="/v1/suppression-rules", tags=["suppression
 Pages = Annotated[PageParams, Depends(page_params)]
 
 
-def who(auth: AuthContext) -> service.Who:
-    return service.Who(actor=auth.actor.label, ip=auth.ip)
-
-
-def contact_filter(
-    tag: Annotated[str | None, Query(max_length=64)] = None,
+async def contact_filter(
+    tag: Annotated[str | None, Query(max_length=TAG_MAX_LENGTH)] = None,
     sms_status: ConsentStatus | None = None,
     whatsapp_status: ConsentStatus | None = None,
     source: Annotated[str | None, Query(max_length=100)] = None,
@@ -90,7 +87,7 @@ async def list_contacts(
     "", response_model=ContactRead, status_code=status.HTTP_201_CREATED, summary="Add a contact"
 )
 async def create_contact(data: ContactCreate, auth: Manager) -> ContactRead:
-    return await service.create_contact(auth.session, auth.tenant_id, data, who(auth))
+    return await service.create_contact(auth.session, auth.tenant_id, data, auth.actor)
 
 
 @contacts.post("/bulk/tags", response_model=BulkTagsResult, summary="Add or remove tags in bulk")
@@ -105,7 +102,7 @@ async def read_contact(contact_id: UUID, auth: Viewer) -> ContactRead:
 
 @contacts.patch("/{contact_id}", response_model=ContactRead, summary="Change a contact")
 async def update_contact(contact_id: UUID, data: ContactUpdate, auth: Manager) -> ContactRead:
-    return await service.update_contact(auth.session, auth.tenant_id, contact_id, data, who(auth))
+    return await service.update_contact(auth.session, auth.tenant_id, contact_id, data, auth.actor)
 
 
 @contacts.delete(
@@ -125,9 +122,9 @@ async def delete_contact(
             raise Forbidden(
                 f"Erasing a person's data needs the admin role or higher; you are {auth.role}."
             )
-        await service.erase_contact(auth.session, auth.tenant_id, contact_id, who(auth))
+        await service.erase_contact(auth.session, auth.tenant_id, contact_id, auth.actor)
     else:
-        await service.delete_contact(auth.session, auth.tenant_id, contact_id, who(auth))
+        await service.delete_contact(auth.session, auth.tenant_id, contact_id, auth.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -138,7 +135,7 @@ async def delete_contact(
     summary="Record a consent change (with its proof)",
 )
 async def change_consent(contact_id: UUID, data: ConsentChange, auth: Manager) -> ConsentEventRead:
-    return await service.change_consent(auth.session, auth.tenant_id, contact_id, data, who(auth))
+    return await service.change_consent(auth.session, auth.tenant_id, contact_id, data, auth.actor)
 
 
 @contacts.get(
@@ -171,12 +168,12 @@ async def list_dnc(auth: Viewer, params: Pages, reason: DncReason | None = None)
 
 @dnc.post("", response_model=DncRead, status_code=status.HTTP_201_CREATED, summary="Block a number")
 async def add_dnc(data: DncCreate, auth: Manager) -> DncRead:
-    return await service.add_dnc(auth.session, auth.tenant_id, data, who(auth))
+    return await service.add_dnc(auth.session, auth.tenant_id, data, auth.actor)
 
 
 @dnc.post("/bulk", response_model=DncBulkResult, summary="Block many numbers")
 async def add_dnc_bulk(data: DncBulk, auth: Manager) -> DncBulkResult:
-    return await service.add_dnc_bulk(auth.session, auth.tenant_id, data, who(auth))
+    return await service.add_dnc_bulk(auth.session, auth.tenant_id, data, auth.actor)
 
 
 @dnc.post("/bulk-remove", response_model=DncBulkRemoveResult, summary="Unblock many numbers")
@@ -202,22 +199,19 @@ async def list_rules(auth: Viewer, params: Pages) -> Page[SuppressionRuleRead]:
     summary="Add a rule",
 )
 async def create_rule(data: SuppressionRuleCreate, auth: Manager) -> SuppressionRuleRead:
-    rule = await service.create_rule(auth.session, auth.tenant_id, data)
-    return SuppressionRuleRead.model_validate(rule)
+    return await service.create_rule(auth.session, auth.tenant_id, data)
 
 
 @suppression_rules.get("/{rule_id}", response_model=SuppressionRuleRead, summary="One rule")
 async def read_rule(rule_id: UUID, auth: Viewer) -> SuppressionRuleRead:
-    rule = await service.get_rule(auth.session, auth.tenant_id, rule_id)
-    return SuppressionRuleRead.model_validate(rule)
+    return await service.read_rule(auth.session, auth.tenant_id, rule_id)
 
 
 @suppression_rules.patch("/{rule_id}", response_model=SuppressionRuleRead, summary="Change")
 async def update_rule(
     rule_id: UUID, data: SuppressionRuleUpdate, auth: Manager
 ) -> SuppressionRuleRead:
-    rule = await service.update_rule(auth.session, auth.tenant_id, rule_id, data)
-    return SuppressionRuleRead.model_validate(rule)
+    return await service.update_rule(auth.session, auth.tenant_id, rule_id, data)
 
 
 @suppression_rules.delete(

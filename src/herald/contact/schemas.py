@@ -11,25 +11,39 @@ from uuid import UUID
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 
+from herald.contact import fields as rules
 from herald.contact.models import ChannelKind, ConsentMethod, ConsentStatus, DncReason, Gender
-from herald.tenant.schemas import check_timezone
 
 FIELD_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_CUSTOM_FIELDS = 100
 MAX_BULK_PHONES = 10_000
 Scalar = str | int | float | bool | None
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TAG_MAX_LENGTH)
+]
 Country = Annotated[str, StringConstraints(pattern="^[A-Za-z]{2}$", to_upper=True)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+
+
+def _text(name: str) -> StringConstraints:
+    """A free text field: trimmed, at most its column's length (``herald.contact.fields``)."""
+    return StringConstraints(strip_whitespace=True, max_length=rules.MAX_LENGTHS[name])
+
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(rules.check_email)]
+FirstName = Annotated[str, _text("first_name")]
+LastName = Annotated[str, _text("last_name")]
+Language = Annotated[str, _text("language")]
+Company = Annotated[str, _text("company")]
+BirthDate = Annotated[date, AfterValidator(rules.check_birth_date)]
+TimeZone = Annotated[str, AfterValidator(rules.check_time_zone)]
 
 
 def _unique_tags(tags: list[str] | None) -> list[str] | None:
@@ -56,21 +70,26 @@ def check_custom_fields(fields: dict[str, Any] | None) -> dict[str, Any] | None:
     return fields
 
 
-Tags = Annotated[list[Tag], Field(max_length=100), AfterValidator(_unique_tags)]
+def _gender(value: Any) -> Any:
+    """The words an import reads as a gender read the same here (``F``, ``woman``…)."""
+    return rules.parse_gender(value) if isinstance(value, str) else value
+
+
+Tags = Annotated[list[Tag], Field(max_length=rules.MAX_TAGS), AfterValidator(_unique_tags)]
 CustomFields = Annotated[dict[str, Any], AfterValidator(check_custom_fields)]
 
 
 class ContactFields(BaseModel):
     """The editable fields shared by create and update."""
 
-    email: EmailStr | None = None
-    first_name: Name | None = None
-    last_name: Name | None = None
-    gender: Gender | None = None
-    birth_date: date | None = None
-    timezone: str | None = None
-    language: str | None = Field(default=None, max_length=16)
-    company: str | None = Field(default=None, max_length=200)
+    email: Email | None = None
+    first_name: FirstName | None = None
+    last_name: LastName | None = None
+    gender: Annotated[Gender, BeforeValidator(_gender)] | None = None
+    birth_date: BirthDate | None = None
+    timezone: TimeZone | None = None
+    language: Language | None = None
+    company: Company | None = None
     tags: Tags | None = None
     custom_fields: CustomFields | None = None
     source: str | None = Field(default=None, max_length=100)
@@ -84,8 +103,6 @@ class ContactFields(BaseModel):
     consent_wording: str | None = Field(
         default=None, max_length=5000, description="The text the person agreed to."
     )
-
-    _tz = field_validator("timezone")(check_timezone)
 
 
 class ContactCreate(ContactFields):

@@ -5,7 +5,6 @@ Services flush but never commit: the request's transaction commits when the rout
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -55,9 +54,10 @@ from herald.contact.schemas import (
     SuppressionRuleRead,
     SuppressionRuleUpdate,
 )
+from herald.kit.context import Actor
 from herald.kit.errors import Conflict, Gone, NotFound, Unprocessable
 from herald.kit.models import utcnow
-from herald.kit.pagination import Page, PageParams, build_page
+from herald.kit.pagination import Page, PageParams
 from herald.kit.phone import PhoneError, parse_phone
 from herald.tenant.repository import TenantRepository
 
@@ -68,14 +68,6 @@ ERASED_DNC = (
     "are never messaged again, and cannot be removed."
 )
 _CONSENT_KEYS = ("sms_status", "whatsapp_status", "consent_source", "consent_wording")
-
-
-@dataclass(frozen=True)
-class Who:
-    """Who makes a change, for the consent proof and the do-not-contact list."""
-
-    actor: str | None = None
-    ip: str | None = None
 
 
 def to_read(row: Row[Contact, bool]) -> ContactRead:
@@ -112,7 +104,7 @@ def apply_consent(
     session: AsyncSession,
     contact: Contact,
     change: ConsentChange,
-    who: Who,
+    actor: Actor,
     details: dict[str, Any] | None = None,
 ) -> ConsentEvent:
     """Set the channel's status and write its proof (one event, same transaction)."""
@@ -131,8 +123,8 @@ def apply_consent(
         method=change.method,
         source=change.source,
         wording=change.wording,
-        actor=who.actor,
-        ip=who.ip,
+        actor=actor.label,
+        ip=actor.ip,
         details=details or {},
         occurred_at=now,
     )
@@ -212,7 +204,7 @@ async def locked_contact(session: AsyncSession, tenant_id: UUID, contact_id: UUI
 
 
 async def create_contact(
-    session: AsyncSession, tenant_id: UUID, data: ContactCreate, who: Who
+    session: AsyncSession, tenant_id: UUID, data: ContactCreate, actor: Actor
 ) -> ContactRead:
     region = await tenant_region(session, tenant_id, data.country)
     phone = parse_or_422(data.phone, region)
@@ -225,7 +217,7 @@ async def create_contact(
     await flush_unique(session)
     for change in changes:
         if change.status is not ConsentStatus.unknown:
-            apply_consent(session, contact, change, who)
+            apply_consent(session, contact, change, actor)
     await session.flush()
     return await read_contact(session, tenant_id, contact.id)
 
@@ -237,7 +229,7 @@ def _not_null(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 async def update_contact(
-    session: AsyncSession, tenant_id: UUID, contact_id: UUID, data: ContactUpdate, who: Who
+    session: AsyncSession, tenant_id: UUID, contact_id: UUID, data: ContactUpdate, actor: Actor
 ) -> ContactRead:
     contact = await locked_contact(session, tenant_id, contact_id)
     sent = data.model_dump(exclude_unset=True)
@@ -255,7 +247,7 @@ async def update_contact(
     for field, value in _not_null(fields).items():
         setattr(contact, field, value)
     for change in changes:
-        apply_consent(session, contact, change, who)
+        apply_consent(session, contact, change, actor)
     contact.updated_at = utcnow()
     await flush_unique(session)
     return await read_contact(session, tenant_id, contact.id)
@@ -269,19 +261,19 @@ async def list_contacts(
     order: SortOrder,
     params: PageParams,
 ) -> Page[ContactRead]:
-    rows, cursor = await ContactRepository(session).page(tenant_id, where, sort, order, params)
-    return Page(items=[to_read(row) for row in rows], next_cursor=cursor)
+    found = await ContactRepository(session).list_page(tenant_id, where, sort, order, params)
+    return Page(items=[to_read(row) for row in found.items], next_cursor=found.next_cursor)
 
 
 async def change_consent(
-    session: AsyncSession, tenant_id: UUID, contact_id: UUID, change: ConsentChange, who: Who
+    session: AsyncSession, tenant_id: UUID, contact_id: UUID, change: ConsentChange, actor: Actor
 ) -> ConsentEventRead:
     """Record a consent change. Re-confirming the same status is recorded too: it is proof."""
     contact = await locked_contact(session, tenant_id, contact_id)
     current = status_of(contact, change.channel)
     check_transition(change.channel, current, change.status, resubscribe=change.resubscribe)
     details = {"resubscribe": True} if change.resubscribe else {}
-    event = apply_consent(session, contact, change, who, details)
+    event = apply_consent(session, contact, change, actor, details)
     contact.updated_at = utcnow()
     await session.flush()
     return ConsentEventRead.model_validate(event)
@@ -296,7 +288,7 @@ async def consent_history(
 
 
 async def delete_contact(
-    session: AsyncSession, tenant_id: UUID, contact_id: UUID, who: Who
+    session: AsyncSession, tenant_id: UUID, contact_id: UUID, actor: Actor
 ) -> None:
     """Delete the row. An opt-out must outlive it: a contact that opted out of any channel
     leaves its number on the do-not-contact list, or creating it again would reset consent."""
@@ -311,7 +303,7 @@ async def delete_contact(
             {phone_hash(tenant_id, contact.phone_e164): contact.phone_e164},
             DncReason.stop,
             KEPT_OPT_OUT_NOTE,
-            who.actor,
+            actor.label,
         )
     await repo.delete(contact)
     await session.flush()
@@ -331,7 +323,9 @@ def erased_values() -> dict[str, Any]:
     return values
 
 
-async def erase_contact(session: AsyncSession, tenant_id: UUID, contact_id: UUID, who: Who) -> None:
+async def erase_contact(
+    session: AsyncSession, tenant_id: UUID, contact_id: UUID, actor: Actor
+) -> None:
     """Forget the person but keep an anonymous row, and keep their number unreachable.
 
     The number survives only as its hash on the do-not-contact list (reason ``erased``), so a
@@ -341,7 +335,7 @@ async def erase_contact(session: AsyncSession, tenant_id: UUID, contact_id: UUID
     contact = await locked_contact(session, tenant_id, contact_id)
     if contact.phone_e164 is not None:
         hashed = phone_hash(tenant_id, contact.phone_e164)
-        await DncRepository(session).mark_erased(tenant_id, hashed, who.actor)
+        await DncRepository(session).mark_erased(tenant_id, hashed, actor.label)
     await ConsentRepository(session).delete_for(tenant_id, contact.id)
     previous = {channel: status_of(contact, channel) for channel in ChannelKind}
     session.expunge(contact)
@@ -355,8 +349,8 @@ async def erase_contact(session: AsyncSession, tenant_id: UUID, contact_id: UUID
                 status=ConsentStatus.opted_out,
                 previous_status=previous[channel],
                 method=ConsentMethod.erasure,
-                actor=who.actor,
-                ip=who.ip,
+                actor=actor.label,
+                ip=actor.ip,
             )
         )
     await session.flush()
@@ -413,13 +407,13 @@ def _hash_all(
     return good, rejected
 
 
-async def add_dnc(session: AsyncSession, tenant_id: UUID, data: DncCreate, who: Who) -> DncRead:
+async def add_dnc(session: AsyncSession, tenant_id: UUID, data: DncCreate, actor: Actor) -> DncRead:
     region = await tenant_region(session, tenant_id, data.country)
     e164 = parse_or_422(data.phone, region)
     hashed = phone_hash(tenant_id, e164)
     repo = DncRepository(session)
     added = await repo.add_many(
-        tenant_id, {hashed: e164}, DncReason(data.reason.value), data.note, who.actor
+        tenant_id, {hashed: e164}, DncReason(data.reason.value), data.note, actor.label
     )
     entry = await repo.get(tenant_id, hashed)
     if not added and entry is not None:
@@ -438,12 +432,12 @@ async def add_dnc(session: AsyncSession, tenant_id: UUID, data: DncCreate, who: 
 
 
 async def add_dnc_bulk(
-    session: AsyncSession, tenant_id: UUID, data: DncBulk, who: Who
+    session: AsyncSession, tenant_id: UUID, data: DncBulk, actor: Actor
 ) -> DncBulkResult:
     region = await tenant_region(session, tenant_id, data.country)
     good, rejected = _hash_all(tenant_id, data.phones, region)
     added = await DncRepository(session).add_many(
-        tenant_id, good, DncReason(data.reason.value), data.note, who.actor
+        tenant_id, good, DncReason(data.reason.value), data.note, actor.label
     )
     result = DncBulkResult(
         added=len(added), already_present=len(good) - len(added), rejected=rejected
@@ -502,50 +496,54 @@ async def remove_dnc_bulk(
 async def list_dnc(
     session: AsyncSession, tenant_id: UUID, reason: DncReason | None, params: PageParams
 ) -> Page[DncRead]:
-    rows = await DncRepository(session).page(tenant_id, reason, params)
-    items, cursor = build_page(rows, params, "id")
-    return Page(items=[DncRead.model_validate(r) for r in items], next_cursor=cursor)
+    found = await DncRepository(session).list_page(tenant_id, reason, params)
+    items = [DncRead.model_validate(r) for r in found.items]
+    return Page(items=items, next_cursor=found.next_cursor)
 
 
-async def get_rule(session: AsyncSession, tenant_id: UUID, rule_id: UUID) -> SuppressionRule:
+async def _rule(session: AsyncSession, tenant_id: UUID, rule_id: UUID) -> SuppressionRule:
     rule = await SuppressionRuleRepository(session).get(tenant_id, rule_id)
     if rule is None:
         raise NotFound(f"No suppression rule {rule_id}.")
     return rule
 
 
+async def read_rule(session: AsyncSession, tenant_id: UUID, rule_id: UUID) -> SuppressionRuleRead:
+    return SuppressionRuleRead.model_validate(await _rule(session, tenant_id, rule_id))
+
+
 async def create_rule(
     session: AsyncSession, tenant_id: UUID, data: SuppressionRuleCreate
-) -> SuppressionRule:
+) -> SuppressionRuleRead:
     rule = SuppressionRule(tenant_id=tenant_id, **data.model_dump())
     SuppressionRuleRepository(session).add(rule)
     await session.flush()
-    return rule
+    return SuppressionRuleRead.model_validate(rule)
 
 
 async def update_rule(
     session: AsyncSession, tenant_id: UUID, rule_id: UUID, data: SuppressionRuleUpdate
-) -> SuppressionRule:
+) -> SuppressionRuleRead:
     """Apply what was sent; ``null`` clears ``channel`` and ``expires_at`` only."""
-    rule = await get_rule(session, tenant_id, rule_id)
+    rule = await _rule(session, tenant_id, rule_id)
     nullable = {"channel", "expires_at"}
     for field, value in data.model_dump(exclude_unset=True).items():
         if value is not None or field in nullable:
             setattr(rule, field, value)
     rule.updated_at = utcnow()
     await session.flush()
-    return rule
+    return SuppressionRuleRead.model_validate(rule)
 
 
 async def delete_rule(session: AsyncSession, tenant_id: UUID, rule_id: UUID) -> None:
     repo = SuppressionRuleRepository(session)
-    await repo.delete(await get_rule(session, tenant_id, rule_id))
+    await repo.delete(await _rule(session, tenant_id, rule_id))
     await session.flush()
 
 
 async def list_rules(
     session: AsyncSession, tenant_id: UUID, params: PageParams
 ) -> Page[SuppressionRuleRead]:
-    rows = await SuppressionRuleRepository(session).page(tenant_id, params)
-    items, cursor = build_page(rows, params, "id")
-    return Page(items=[SuppressionRuleRead.model_validate(r) for r in items], next_cursor=cursor)
+    found = await SuppressionRuleRepository(session).list_page(tenant_id, params)
+    items = [SuppressionRuleRead.model_validate(r) for r in found.items]
+    return Page(items=items, next_cursor=found.next_cursor)

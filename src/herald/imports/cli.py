@@ -12,9 +12,8 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from herald.imports import service
 from herald.imports.models import ImportBatch
-from herald.imports.pipeline import Totals
 from herald.imports.reading import estimate_rows
-from herald.imports.schemas import ImportOptions
+from herald.imports.schemas import ImportCounts, ImportOptions, Totals
 from herald.kit.console import console, emit_json, errors
 from herald.kit.database import Database
 from herald.kit.errors import HeraldError
@@ -114,11 +113,7 @@ def result(batch: ImportBatch, seconds: float) -> dict[str, object]:
         "batch_id": str(batch.id),
         "status": batch.status.value,
         "total_rows": batch.total_rows,
-        "created": batch.created_count,
-        "updated": batch.updated_count,
-        "skipped": batch.skipped_count,
-        "rejected": batch.rejected_count,
-        "consent_kept": batch.consent_kept_count,
+        **ImportCounts.of(batch).model_dump(),
         "error": batch.error,
         "seconds": seconds,
     }

@@ -12,14 +12,27 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from zoneinfo import available_timezones
 
 import orjson
 import phonenumbers
 from phonenumbers import PhoneNumberDesc
 from uuid_utils import uuid7
 
+from herald.contact.fields import (
+    MAX_LENGTHS,
+    MAX_TAGS,
+    TAG_MAX_LENGTH,
+    FieldError,
+    check_birth_date,
+    check_email,
+    check_tag,
+    check_tag_count,
+    check_text,
+    check_time_zone,
+    parse_gender,
+)
 from herald.kit.phone import PhoneError, parse_phone
+from herald.kit.zones import time_zones
 
 PROFILE_FIELDS = (
     "email",
@@ -53,27 +66,13 @@ _ALIASES = {
     "whatsapp_status": "whatsappconsent whatsappstatus whatsappoptin",
 }
 ALIASES = {alias: name for name, words in _ALIASES.items() for alias in words.split()}
-MAX_LENGTHS = {
-    "email": 320,
-    "first_name": 100,
-    "last_name": 100,
-    "company": 200,
-    "language": 16,
-}
 MONTH_FIRST_REGIONS = frozenset({"US", "PH", "BZ", "FM", "MH", "PW", "GU", "PR", "AS", "VI", "MP"})
-_GENDERS = {
-    "female": ("f", "female", "woman", "w"),
-    "male": ("m", "male", "man"),
-    "other": ("o", "other", "x", "nonbinary", "non-binary", "diverse", "d"),
-}
-GENDERS = {word: value for value, words in _GENDERS.items() for word in words}
 _CONSENTS = {
     "opted_in": ("yes", "y", "true", "1", "opted_in", "optin", "opt-in", "subscribed", "granted"),
     "implied": ("implied",),
     "opted_out": ("no", "n", "false", "0", "opted_out", "optout", "opt-out", "unsubscribed"),
 }
 CONSENTS = {word: value for value, words in _CONSENTS.items() for word in words}
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$")
 SHORT_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 NON_DIGITS = re.compile(r"[\s().\-/]")
@@ -186,7 +185,7 @@ def normalize_chunk(spec: RowSpec, records: list[tuple[int, list[str]]]) -> Chun
     for line, fields in records:
         try:
             phone, email, copy_line = normalize_row(spec, fields, escape=escape)
-        except (RowError, PhoneError) as exc:
+        except (RowError, FieldError, PhoneError) as exc:
             result.rejected.append((line, _reason(exc)))
             continue
         result.lines.append(line)
@@ -217,7 +216,7 @@ def email_key(email: str) -> int:
 def warm_up() -> None:
     """Load what every chunk needs (time zones, the rules of common regions) once, in a new
     worker process, before the first chunk arrives."""
-    _zones()
+    time_zones()
     for region in ("US", "GB", "DE", "FR"):
         _rules_for_region(region)
 
@@ -241,16 +240,15 @@ def normalize_row(
         fields[i].strip() if 0 <= i < size else "" for i in spec.indexes
     )
     phone = fast_phone(phone_raw, spec.default_region)
-    if email and (len(email) > MAX_LENGTHS["email"] or not EMAIL.match(email)):
-        raise RowError(f"email {email[:80]!r} is not an email address")
+    email = check_email(email) if email else ""
     custom = {name: fields[i].strip() for name, i in spec.custom if i < size and fields[i].strip()}
     from_cells = (
         email or None,
         _limited("first_name", first),
         _limited("last_name", last),
-        _choice("gender", gender, GENDERS),
+        _gender(gender),
         _birth_date(birth, spec.month_first) if birth else None,
-        _timezone(zone),
+        check_time_zone(zone) if zone else None,
         _limited("language", language),
         _limited("company", company),
         _consent(spec, "sms_status", fields, size) or spec.sms_status,
@@ -430,9 +428,16 @@ def _rules_for_code(code: str) -> tuple[_Rules, ...]:
 
 
 def _limited(name: str, value: str) -> str | None:
-    if value and len(value) > MAX_LENGTHS[name]:
-        raise RowError(f"{name} is longer than {MAX_LENGTHS[name]} characters")
+    """``check_text`` is called only to refuse: a call per cell costs a million-row file."""
+    if len(value) > MAX_LENGTHS[name]:
+        check_text(name, value)
     return value or None
+
+
+def _gender(value: str) -> str | None:
+    """``unknown``, like an empty cell, leaves the stored gender as it is."""
+    gender = parse_gender(value) if value else None
+    return None if gender == "unknown" else gender
 
 
 def _choice(name: str, value: str, choices: dict[str, str]) -> str | None:
@@ -447,9 +452,10 @@ def _choice(name: str, value: str, choices: dict[str, str]) -> str | None:
 def _tags(value: str, extra: tuple[str, ...]) -> list[str]:
     tags = [t.strip() for t in re.split(r"[,;|]", value)] if value else []
     for tag in tags:
-        if len(tag) > 100:
-            raise RowError(f"tag {tag[:20]!r}… is longer than 100 characters")
-    return list(dict.fromkeys(t for t in (*tags, *extra) if t))
+        if len(tag) > TAG_MAX_LENGTH:
+            check_tag(tag)
+    unique = list(dict.fromkeys(t for t in (*tags, *extra) if t))
+    return check_tag_count(unique) if len(unique) > MAX_TAGS else unique
 
 
 def _birth_date(value: str, month_first: bool) -> str | None:
@@ -469,22 +475,7 @@ def _birth_date(value: str, month_first: bool) -> str | None:
         parsed = date(year, month, day)
     except ValueError as exc:
         raise RowError(f"birth_date {value!r} is not a real date ({exc})") from exc
-    if parsed > date.today() or parsed.year < 1900:
-        raise RowError(f"birth_date {value!r} is out of range")
-    return parsed.isoformat()
-
-
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def _timezone(value: str) -> str | None:
-    if not value:
-        return None
-    if value not in _zones():
-        raise RowError(f"timezone {value!r} is not an IANA time zone (like Europe/Paris)")
-    return value
+    return check_birth_date(parsed).isoformat()
 
 
 def _array(values: list[str]) -> str | None:

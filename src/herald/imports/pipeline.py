@@ -24,7 +24,7 @@ from contextlib import (
     contextmanager,
     nullcontext,
 )
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import BinaryIO
 from uuid import UUID
 
@@ -32,7 +32,6 @@ import numpy as np
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.imports import repository
 from herald.imports.dedupe import FirstLines, Ints, ints
 from herald.imports.models import IssueKind
 from herald.imports.normalize import (
@@ -44,7 +43,14 @@ from herald.imports.normalize import (
     warm_up,
 )
 from herald.imports.reading import Layout, UnreadableFile, detect_layout, open_text, records
-from herald.imports.schemas import ImportOptions
+from herald.imports.repository import (
+    EMAIL_INDEX,
+    PHONE_INDEX,
+    ImportRepository,
+    MergeResult,
+    clashed_index,
+)
+from herald.imports.schemas import ImportOptions, Totals
 from herald.kit.collector import bulk_work, tune_process_for_bulk_work
 
 CHUNK_ROWS = 20_000
@@ -56,27 +62,7 @@ writers are the slow side, so more would only hold memory (each chunk in flight 
 records, ~10 MB for 20,000 rows)."""
 Records = list[tuple[int, list[str]]]
 SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-Progress = Callable[["Totals"], Awaitable[None]]
-
-
-@dataclass
-class Totals:
-    processed: int = 0
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    rejected: int = 0
-    consent_kept: int = 0
-
-    def as_counts(self) -> dict[str, int]:
-        return {
-            "processed": self.processed,
-            "created": self.created,
-            "updated": self.updated,
-            "skipped": self.skipped,
-            "rejected": self.rejected,
-            "consent_kept": self.consent_kept,
-        }
+Progress = Callable[[Totals], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -87,7 +73,8 @@ class Job:
     batch_id: UUID
     options: ImportOptions
     region: str | None
-    actor: str | None
+    created_by: str | None
+    """Who submitted the batch, as stored on it: the run's consent events name them."""
     done: Totals = field(default_factory=Totals)
     """What earlier runs of the batch committed: the checkpoint and the counts so far."""
 
@@ -170,7 +157,7 @@ class Importer:
         """The tenant had no contact with an email when the run started."""
         self.new_only = True
         """No row has met an existing contact yet: chunks are inserted, not merged."""
-        self.totals = replace(job.done)
+        self.totals = job.done.model_copy()
         self.committed = asyncio.Condition()
         self.next_commit = 0
         """``seq`` of the chunk whose turn it is to commit."""
@@ -187,7 +174,9 @@ class Importer:
         merge two chunks at once on two connections (the merge is the slow step and one
         backend uses one core); they commit in file order, so the checkpoint stays exact."""
         async with self.scope() as session:
-            self.no_emails_before = not await repository.has_emails(session, self.job.tenant_id)
+            self.no_emails_before = not await ImportRepository(session).has_emails(
+                self.job.tenant_id
+            )
         queue: asyncio.Queue[_Chunk | None] = asyncio.Queue(maxsize=1)
         count = 2 if workers > 1 else 1
         writers = {asyncio.create_task(self._writer(queue, progress)) for _ in range(count)}
@@ -275,16 +264,17 @@ class Importer:
         see every earlier chunk), then, in turn, count, checkpoint and commit."""
         job, totals = self.job, self.totals
         async with self.scope() as session:
+            repo = ImportRepository(session)
             merged = None
             if chunk.rows:
                 fast = self.no_emails_before and not chunk.check_emails
                 if not fast:
                     await self._turn(chunk)
-                await repository.stage(session, chunk.rows)
+                await repo.stage(chunk.rows)
                 if self.opened.spec.sets_consent or not self.job.options.update_existing:
-                    await repository.analyze_staging(session)
+                    await repo.analyze_staging()
                 merged = await self._checked_merge(session, chunk, fast=fast)
-                await repository.unstage(session)
+                await repo.unstage()
             await self._turn(chunk)
             if merged is not None:
                 totals.created += merged.created
@@ -297,15 +287,15 @@ class Importer:
             totals.processed = chunk.end
             totals.skipped += sum(1 for i in chunk.issues if i[1] is IssueKind.skipped)
             totals.rejected += sum(1 for i in chunk.issues if i[1] is IssueKind.rejected)
-            await repository.add_issues(session, job.tenant_id, job.batch_id, chunk.issues)
-            await repository.advance(session, job.batch_id, totals.as_counts())
+            await repo.add_issues(job.tenant_id, job.batch_id, chunk.issues)
+            await repo.advance(job.batch_id, totals)
         if progress is not None:
             await progress(totals)
         await self._done()
 
     async def _checked_merge(
         self, session: AsyncSession, chunk: _Chunk, *, fast: bool
-    ) -> repository.MergeResult:
+    ) -> MergeResult:
         """The merge, with two shortcuts taken while they can hold, each undone by rolling
         back to a savepoint when a unique index says it did not.
 
@@ -331,12 +321,12 @@ class Importer:
                 async with session.begin_nested():
                     return await self._merge(session, new_only=new_only)
             except IntegrityError as exc:
-                index = repository.clashed_index(exc)
-                if new_only and index in (repository.PHONE_INDEX, repository.EMAIL_INDEX):
+                index = clashed_index(exc)
+                if new_only and index in (PHONE_INDEX, EMAIL_INDEX):
                     new_only = False
-                    if index == repository.PHONE_INDEX or not fast:
+                    if index == PHONE_INDEX or not fast:
                         self.new_only = False
-                elif fast and index == repository.EMAIL_INDEX:
+                elif fast and index == EMAIL_INDEX:
                     fast = self.no_emails_before = False
                     await self._turn(chunk)
                     await self._reject_taken_emails(session, chunk)
@@ -344,20 +334,20 @@ class Importer:
                     raise
 
     async def _reject_taken_emails(self, session: AsyncSession, chunk: _Chunk) -> None:
-        await repository.analyze_staging(session)
-        for line, reason in await repository.reject_taken_emails(session, self.job.tenant_id):
+        repo = ImportRepository(session)
+        await repo.analyze_staging()
+        for line, reason in await repo.reject_taken_emails(self.job.tenant_id):
             chunk.report(line, IssueKind.rejected, reason)
 
-    async def _merge(self, session: AsyncSession, *, new_only: bool) -> repository.MergeResult:
+    async def _merge(self, session: AsyncSession, *, new_only: bool) -> MergeResult:
         job = self.job
-        return await repository.merge(
-            session,
+        return await ImportRepository(session).merge(
             job.tenant_id,
             job.batch_id,
             update_existing=job.options.update_existing,
             consent=self.opened.spec.sets_consent,
             consent_source=job.options.consent_source or "import",
-            actor=job.actor,
+            actor_label=job.created_by,
             new_only=new_only,
         )
 

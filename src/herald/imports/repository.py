@@ -9,13 +9,24 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import orjson
 from psycopg.errors import UniqueViolation
-from sqlalchemy import delete, exists, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    delete,
+    exists,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from herald.contact.models import Contact
+from herald.contact.consent import guarded_status_sql, refused_sql
+from herald.contact.models import ChannelKind, Contact
 from herald.imports.models import (
     ImportBatch,
     ImportFilePart,
@@ -24,7 +35,9 @@ from herald.imports.models import (
     IssueKind,
 )
 from herald.imports.normalize import PROFILE_FIELDS, STAGING_COLUMNS
-from herald.kit.pagination import PageParams, keyset
+from herald.imports.schemas import Totals
+from herald.kit.pagination import PageParams, Slice
+from herald.kit.repository import Repository
 
 STAGING = "import_staging"
 EMAIL_INDEX = "uq_contacts_tenant_id_email"
@@ -35,191 +48,35 @@ UUID7_SQL = (
     "FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid"
 )
 """A UUIDv7 made in SQL (PostgreSQL 15 has no ``uuidv7()``), for rows created set-based."""
-
-
-async def get_batch(session: AsyncSession, tenant_id: UUID, batch_id: UUID) -> ImportBatch | None:
-    return await session.scalar(
-        select(ImportBatch).where(ImportBatch.tenant_id == tenant_id, ImportBatch.id == batch_id)
-    )
-
-
-async def batch_by_id(session: AsyncSession, batch_id: UUID) -> ImportBatch | None:
-    """Any tenant's batch (a worker's system session, before it scopes itself)."""
-    return await session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id))
-
-
-async def find_by_hash(session: AsyncSession, tenant_id: UUID, sha256: str) -> ImportBatch | None:
-    """The latest earlier batch of the same file."""
-    return await session.scalar(
-        select(ImportBatch)
-        .where(ImportBatch.tenant_id == tenant_id, ImportBatch.file_sha256 == sha256)
-        .order_by(ImportBatch.created_at.desc())
-        .limit(1)
-    )
-
-
-async def list_batches(
-    session: AsyncSession, tenant_id: UUID, params: PageParams
-) -> list[ImportBatch]:
-    stmt = select(ImportBatch).where(ImportBatch.tenant_id == tenant_id)
-    stmt = keyset(stmt, params, ImportBatch.id, ImportBatch.id, descending=True)
-    return list(await session.scalars(stmt))
-
-
-async def save_file_part(
-    session: AsyncSession, tenant_id: UUID, batch_id: UUID, seq: int, data: bytes
-) -> None:
-    session.add(ImportFilePart(tenant_id=tenant_id, batch_id=batch_id, seq=seq, data=data))
-    await session.flush()
-
-
-async def file_part(session: AsyncSession, batch_id: UUID, seq: int) -> bytes | None:
-    data: bytes | None = await session.scalar(
-        select(ImportFilePart.data).where(
-            ImportFilePart.batch_id == batch_id, ImportFilePart.seq == seq
-        )
-    )
-    return data
-
-
-async def drop_file(session: AsyncSession, batch_id: UUID) -> None:
-    await session.execute(delete(ImportFilePart).where(ImportFilePart.batch_id == batch_id))
-
-
-async def issues(session: AsyncSession, batch_id: UUID) -> Sequence[ImportIssue]:
-    result = await session.scalars(
-        select(ImportIssue).where(ImportIssue.batch_id == batch_id).order_by(ImportIssue.line)
-    )
-    return result.all()
-
-
-async def add_issues(
-    session: AsyncSession,
-    tenant_id: UUID,
-    batch_id: UUID,
-    rows: Sequence[tuple[int, IssueKind, str, str]],
-) -> None:
-    """One INSERT for all of a chunk's issues (COPY is refused on tables under row security)."""
-    if not rows:
-        return
-    lines, kinds, reasons, raws = zip(*rows, strict=True)
-    await session.execute(
-        text(
-            "INSERT INTO import_issues (tenant_id, batch_id, line, kind, reason, raw) "
-            "SELECT :tenant_id, :batch_id, * FROM unnest("
-            "CAST(:lines AS integer[]), CAST(:kinds AS text[]), CAST(:reasons AS text[]), "
-            "CAST(:raws AS text[]))"
-        ),
-        {
-            "tenant_id": tenant_id,
-            "batch_id": batch_id,
-            "lines": list(lines),
-            "kinds": [k.value for k in kinds],
-            "reasons": list(reasons),
-            "raws": list(raws),
-        },
-    )
-
-
-async def advance(session: AsyncSession, batch_id: UUID, counts: dict[str, int]) -> None:
-    """Store the running counts and the checkpoint, in the transaction of the chunk they count."""
-    await session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch_id)
-        .values(
-            processed_rows=counts["processed"],
-            created_count=counts["created"],
-            updated_count=counts["updated"],
-            skipped_count=counts["skipped"],
-            rejected_count=counts["rejected"],
-            consent_kept_count=counts["consent_kept"],
-            updated_at=func.now(),
-        )
-    )
-
-
 _CHUNK_SETTINGS = "SELECT set_config('work_mem', '64MB', true)"
 """For the rest of the transaction: the merge sorts a whole chunk by phone, in memory rather
 than in temporary files."""
-
-
-async def stage(session: AsyncSession, copy_lines: list[str]) -> None:
-    """A temporary table for this transaction, filled with one COPY."""
-    await session.execute(text(_CHUNK_SETTINGS))
-    await session.execute(
-        text(
-            f"CREATE TEMP TABLE {STAGING} (line integer, id uuid, phone_e164 text, "
-            "email text, first_name text, last_name text, gender text, birth_date date, "
-            "timezone text, language text, company text, tags text[], custom_fields jsonb, "
-            "sms_status text, whatsapp_status text) ON COMMIT DROP"
-        )
-    )
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
-    columns = ", ".join(STAGING_COLUMNS)
-    async with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy,
-    ):
-        await copy.write("\n".join(copy_lines).encode() + b"\n")
-
-
-async def analyze_staging(session: AsyncSession) -> None:
-    """Fresh statistics, so that a statement joining staging to the tenant's contacts looks
-    them up by index rather than by a tenant scan. A merge without consent that keeps
-    updating existing contacts reads staging alone and needs none."""
-    await session.execute(text(f"ANALYZE {STAGING}"))
-
-
-async def unstage(session: AsyncSession) -> None:
-    """Drop the staging table now: an inline import writes several chunks in one transaction."""
-    await session.execute(text(f"DROP TABLE {STAGING}"))
-
-
-async def has_emails(session: AsyncSession, tenant_id: UUID) -> bool:
-    """Whether any contact of the tenant has an email (once per run; stops at the first)."""
-    found = await session.scalar(
-        select(exists().where(Contact.tenant_id == tenant_id, Contact.email.is_not(None)))
-    )
-    return bool(found)
-
-
-def clashed_index(exc: IntegrityError) -> str | None:
-    """The unique index the merge hit, if that is what failed it (``PHONE_INDEX``: a row's
-    number is taken; ``EMAIL_INDEX``: a row's email is)."""
-    orig = exc.orig
-    return orig.diag.constraint_name if isinstance(orig, UniqueViolation) else None
-
-
-async def reject_taken_emails(session: AsyncSession, tenant_id: UUID) -> list[tuple[int, str]]:
-    """Take out of staging the rows whose email belongs to another contact (in the tenant or
-    earlier in the chunk): the unique email index would otherwise fail the whole chunk."""
-    result = await session.execute(
-        text(
-            f"""
-            DELETE FROM {STAGING} AS s USING (
-                SELECT DISTINCT ON (line) line, reason FROM (
-                    SELECT st.line, 'email ' || st.email || ' is already used by contact '
-                        || c.id AS reason
-                    FROM {STAGING} st JOIN contacts c
-                      ON c.tenant_id = :tenant_id AND lower(c.email) = lower(st.email)
-                     AND c.phone_e164 IS DISTINCT FROM st.phone_e164
-                    UNION ALL
-                    SELECT st.line, 'email ' || st.email || ' is already used on line '
-                        || min(other.line)
-                    FROM {STAGING} st JOIN {STAGING} other
-                      ON lower(other.email) = lower(st.email) AND other.line < st.line
-                    GROUP BY st.line, st.email
-                ) found ORDER BY line
-            ) AS bad
-            WHERE s.line = bad.line
-            RETURNING s.line, bad.reason
-            """  # noqa: S608 - constant table name
-        ),
-        {"tenant_id": tenant_id},
-    )
-    return [(row.line, row.reason) for row in result]
+_REJECT_TAKEN_EMAILS = f"""
+    DELETE FROM {STAGING} AS s USING (
+        SELECT DISTINCT ON (line) line, reason FROM (
+            SELECT st.line, 'email ' || st.email || ' is already used by contact '
+                || c.id AS reason
+            FROM {STAGING} st JOIN contacts c
+              ON c.tenant_id = :tenant_id AND lower(c.email) = lower(st.email)
+             AND c.phone_e164 IS DISTINCT FROM st.phone_e164
+            UNION ALL
+            SELECT st.line, 'email ' || st.email || ' is already used on line '
+                || min(other.line)
+            FROM {STAGING} st JOIN {STAGING} other
+              ON lower(other.email) = lower(st.email) AND other.line < st.line
+            GROUP BY st.line, st.email
+        ) found ORDER BY line
+    ) AS bad
+    WHERE s.line = bad.line
+    RETURNING s.line, bad.reason
+    """  # noqa: S608 - constant table name
+_ADD_ISSUES = (
+    "INSERT INTO import_issues (tenant_id, batch_id, line, kind, reason, raw) "
+    "SELECT :tenant_id, :batch_id, * FROM unnest("
+    "CAST(:lines AS integer[]), CAST(:kinds AS text[]), CAST(:reasons AS text[]), "
+    "CAST(:raws AS text[]))"
+)
+"""One INSERT for all of a chunk's issues (COPY is refused on tables under row security)."""
 
 
 @dataclass
@@ -230,17 +87,32 @@ class MergeResult:
     skipped_lines: list[int]
 
 
+_DIALECT = PGDialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it unannotated
+
+
+def _sql(expression: ColumnElement[Any]) -> str:
+    """An expression built from ``literal_column``s and constants as SQL text for the merge."""
+    return str(expression.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
+
+
 def _consent_set(channel: str) -> str:
-    """The consent columns on conflict: an opted-out contact stays out (and keeps its source and
-    time); otherwise a status the import gives replaces the stored one."""
-    keep = (
-        f"EXCLUDED.{channel}_changed_at IS NULL OR c.{channel}_status = 'opted_out' "
-        f"OR c.{channel}_status = EXCLUDED.{channel}_status"
-    )
+    """The consent columns on conflict, by the consent rule (``herald.contact.consent``): a
+    status the file gives replaces the stored one unless the rule refuses it (an opted-out
+    contact stays out); the source and time change only with the status."""
+    current = literal_column(f"c.{channel}_status", String)
+    given = f"EXCLUDED.{channel}_changed_at IS NOT NULL"
+    incoming = literal_column(f"(CASE WHEN {given} THEN EXCLUDED.{channel}_status END)", String)
+    status = guarded_status_sql(current, incoming)
+    changed = _sql(status.is_distinct_from(current))
     return ",\n".join(
-        f"{channel}_{col} = CASE WHEN {keep} "
-        f"THEN c.{channel}_{col} ELSE EXCLUDED.{channel}_{col} END"
-        for col in ("status", "source", "changed_at")
+        [
+            f"{channel}_status = {_sql(status)}",
+            *(
+                f"{channel}_{col} = CASE WHEN {changed} "
+                f"THEN EXCLUDED.{channel}_{col} ELSE c.{channel}_{col} END"
+                for col in ("source", "changed_at")
+            ),
+        ]
     )
 
 
@@ -248,8 +120,7 @@ _SET_ON_CONFLICT = [
     *(f"{col} = COALESCE(EXCLUDED.{col}, c.{col})" for col in PROFILE_FIELDS),
     "tags = c.tags || ARRAY(SELECT t FROM unnest(EXCLUDED.tags) AS t WHERE NOT t = ANY(c.tags))",
     "custom_fields = c.custom_fields || EXCLUDED.custom_fields",
-    _consent_set("sms"),
-    _consent_set("whatsapp"),
+    *(_consent_set(channel) for channel in ChannelKind),
     "updated_at = now()",
 ]
 """Existing contacts: a value the file gives replaces the stored one, an empty cell keeps it;
@@ -297,10 +168,20 @@ _EVENTS = f""",
     )"""  # noqa: S608 - constant
 """One consent event per contact and channel whose status actually changed."""
 
+
+def _refused(channel: str) -> str:
+    return _sql(
+        refused_sql(
+            literal_column(f"p.{channel}_status", String),
+            literal_column(f"s.{channel}_status", String),
+        )
+    )
+
+
 _CONSENT_KEPT = f"""
     (SELECT count(*) FROM prev p JOIN {STAGING} s ON s.phone_e164 = p.phone_e164
-      WHERE (p.sms_status = 'opted_out' AND s.sms_status <> 'opted_out')
-         OR (p.whatsapp_status = 'opted_out' AND s.whatsapp_status <> 'opted_out'))"""  # noqa: S608
+      WHERE {" OR ".join(_refused(channel) for channel in ChannelKind)})"""  # noqa: S608
+"""Rows whose consent the rule refused on some channel."""
 
 
 _SKIPPED = f"""ARRAY(SELECT s.line FROM {STAGING} s
@@ -338,38 +219,18 @@ def _merge_sql(*, update_existing: bool, consent: bool, new_only: bool) -> str:
     """  # noqa: S608 - constant fragments only; every value is a bound parameter
 
 
-async def merge(
-    session: AsyncSession,
-    tenant_id: UUID,
-    batch_id: UUID,
-    *,
-    update_existing: bool,
-    consent: bool,
-    consent_source: str,
-    actor: str | None,
-    new_only: bool = False,
-) -> MergeResult:
-    """Insert new contacts and update existing ones from staging in one statement, with the
-    consent events of every actual change (``consent``: the file or the options give any)."""
-    sql = _merge_sql(update_existing=update_existing, consent=consent, new_only=new_only)
-    row = (
-        await session.execute(
-            text(sql),
-            {
-                "tenant_id": tenant_id,
-                "batch_id": batch_id,
-                "consent_source": consent_source,
-                "actor": actor,
-            },
-        )
-    ).one()
-    return MergeResult(row.created, row.updated, row.consent_kept, list(row.skipped_lines))
+def clashed_index(exc: IntegrityError) -> str | None:
+    """The unique index the merge hit, if that is what failed it (``PHONE_INDEX``: a row's
+    number is taken; ``EMAIL_INDEX``: a row's email is)."""
+    orig = exc.orig
+    return orig.diag.constraint_name if isinstance(orig, UniqueViolation) else None
 
 
 @asynccontextmanager
 async def exclusive_run(engine: AsyncEngine, batch_id: UUID) -> AsyncIterator[bool]:
     """Whether this process may run the batch: a session advisory lock, held on a connection
-    of its own for the whole run (chunks commit on others), so two runs never interleave."""
+    of its own for the whole run (chunks commit on others), so two runs never interleave.
+    It takes the engine, not a session: the lock must outlive every chunk's transaction."""
     key = {"key": f"import:{batch_id}"}
     async with engine.connect() as connection:
         mine = bool(
@@ -388,59 +249,198 @@ async def exclusive_run(engine: AsyncEngine, batch_id: UUID) -> AsyncIterator[bo
                 await connection.commit()
 
 
-async def start(session: AsyncSession, batch_id: UUID) -> None:
-    await session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch_id)
-        .values(
-            status=ImportStatus.processing,
-            started_at=func.coalesce(ImportBatch.started_at, func.clock_timestamp()),
-            error=None,
+class ImportRepository(Repository):
+    """Batches, their stored file and issues, and the chunk-by-chunk writes of a run."""
+
+    async def get_batch(self, tenant_id: UUID, batch_id: UUID) -> ImportBatch | None:
+        return await self.session.scalar(
+            select(ImportBatch).where(
+                ImportBatch.tenant_id == tenant_id, ImportBatch.id == batch_id
+            )
         )
-    )
 
+    async def batch_by_id(self, batch_id: UUID) -> ImportBatch | None:
+        """Any tenant's batch (a worker's system session, before it scopes itself)."""
+        return await self.session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id))
 
-async def complete(session: AsyncSession, batch_id: UUID, total_rows: int) -> None:
-    """Done: the exact row count replaces the estimate, and the stored file is dropped."""
-    await session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch_id)
-        .values(
-            status=ImportStatus.completed,
-            total_rows=total_rows,
-            error=None,
-            completed_at=func.clock_timestamp(),
-            updated_at=func.now(),
+    async def find_by_hash(self, tenant_id: UUID, sha256: str) -> ImportBatch | None:
+        """The latest earlier batch of the same file."""
+        return await self.session.scalar(
+            select(ImportBatch)
+            .where(ImportBatch.tenant_id == tenant_id, ImportBatch.file_sha256 == sha256)
+            .order_by(ImportBatch.created_at.desc())
+            .limit(1)
         )
-    )
-    await drop_file(session, batch_id)
 
+    async def list_page(self, tenant_id: UUID, params: PageParams) -> Slice[ImportBatch]:
+        """Newest first (ids are time-ordered)."""
+        stmt = select(ImportBatch).where(ImportBatch.tenant_id == tenant_id)
+        return await self.page(stmt, params, ImportBatch.id, ImportBatch.id, descending=True)
 
-async def fail(session: AsyncSession, batch_id: UUID, error: str) -> None:
-    await session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch_id)
-        .values(
-            status=ImportStatus.failed,
-            error=error,
-            completed_at=func.clock_timestamp(),
-            updated_at=func.now(),
+    async def add_batch(self, batch: ImportBatch) -> ImportBatch:
+        self.session.add(batch)
+        await self.session.flush()
+        return batch
+
+    async def reload(self, batch: ImportBatch) -> ImportBatch:
+        """The batch as stored now (a run updates it with SQL, behind the ORM's back)."""
+        await self.session.refresh(batch)
+        return batch
+
+    async def save_file_part(self, tenant_id: UUID, batch_id: UUID, seq: int, data: bytes) -> None:
+        self.session.add(ImportFilePart(tenant_id=tenant_id, batch_id=batch_id, seq=seq, data=data))
+        await self.session.flush()
+
+    async def file_part(self, batch_id: UUID, seq: int) -> bytes | None:
+        data: bytes | None = await self.session.scalar(
+            select(ImportFilePart.data).where(
+                ImportFilePart.batch_id == batch_id, ImportFilePart.seq == seq
+            )
         )
-    )
+        return data
 
+    async def drop_file(self, batch_id: UUID) -> None:
+        await self.session.execute(
+            delete(ImportFilePart).where(ImportFilePart.batch_id == batch_id)
+        )
 
-async def defer_run(session: AsyncSession, task_name: str, queue: str, batch_id: UUID) -> None:
-    """Queue the import job in the caller's transaction: a worker can never pick it up before
-    the batch and its file are committed, and a rolled-back request leaves no job behind."""
-    await session.execute(
-        text(
-            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
-            "CAST(:args AS jsonb), NULL)]::procrastinate_job_to_defer_v1[])"
-        ),
-        {
-            "queue": queue,
-            "task": task_name,
-            "lock": f"import:{batch_id}",
-            "args": orjson.dumps({"batch_id": str(batch_id)}).decode(),
-        },
-    )
+    async def issues(self, batch_id: UUID) -> Sequence[ImportIssue]:
+        result = await self.session.scalars(
+            select(ImportIssue).where(ImportIssue.batch_id == batch_id).order_by(ImportIssue.line)
+        )
+        return result.all()
+
+    async def add_issues(
+        self, tenant_id: UUID, batch_id: UUID, rows: Sequence[tuple[int, IssueKind, str, str]]
+    ) -> None:
+        if not rows:
+            return
+        lines, kinds, reasons, raws = zip(*rows, strict=True)
+        await self.session.execute(
+            text(_ADD_ISSUES),
+            {
+                "tenant_id": tenant_id,
+                "batch_id": batch_id,
+                "lines": list(lines),
+                "kinds": [k.value for k in kinds],
+                "reasons": list(reasons),
+                "raws": list(raws),
+            },
+        )
+
+    async def advance(self, batch_id: UUID, totals: Totals) -> None:
+        """Store the running counts and the checkpoint, in the transaction of the chunk they
+        count."""
+        await self.session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(**totals.columns(), updated_at=func.now())
+        )
+
+    async def stage(self, copy_lines: list[str]) -> None:
+        """A temporary table for this transaction, filled with one COPY."""
+        await self.session.execute(text(_CHUNK_SETTINGS))
+        await self.session.execute(
+            text(
+                f"CREATE TEMP TABLE {STAGING} (line integer, id uuid, phone_e164 text, "
+                "email text, first_name text, last_name text, gender text, birth_date date, "
+                "timezone text, language text, company text, tags text[], custom_fields jsonb, "
+                "sms_status text, whatsapp_status text) ON COMMIT DROP"
+            )
+        )
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        columns = ", ".join(STAGING_COLUMNS)
+        async with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy,
+        ):
+            await copy.write("\n".join(copy_lines).encode() + b"\n")
+
+    async def analyze_staging(self) -> None:
+        """Fresh statistics, so that a statement joining staging to the tenant's contacts looks
+        them up by index rather than by a tenant scan. A merge without consent that keeps
+        updating existing contacts reads staging alone and needs none."""
+        await self.session.execute(text(f"ANALYZE {STAGING}"))
+
+    async def unstage(self) -> None:
+        """Drop the staging table now: an inline import writes several chunks in one
+        transaction."""
+        await self.session.execute(text(f"DROP TABLE {STAGING}"))
+
+    async def has_emails(self, tenant_id: UUID) -> bool:
+        """Whether any contact of the tenant has an email (once per run; stops at the first)."""
+        found = await self.session.scalar(
+            select(exists().where(Contact.tenant_id == tenant_id, Contact.email.is_not(None)))
+        )
+        return bool(found)
+
+    async def reject_taken_emails(self, tenant_id: UUID) -> list[tuple[int, str]]:
+        """Take out of staging the rows whose email belongs to another contact (in the tenant
+        or earlier in the chunk): the unique email index would otherwise fail the whole
+        chunk."""
+        result = await self.session.execute(text(_REJECT_TAKEN_EMAILS), {"tenant_id": tenant_id})
+        return [(row.line, row.reason) for row in result]
+
+    async def merge(
+        self,
+        tenant_id: UUID,
+        batch_id: UUID,
+        *,
+        update_existing: bool,
+        consent: bool,
+        consent_source: str,
+        actor_label: str | None,
+        new_only: bool = False,
+    ) -> MergeResult:
+        """Insert new contacts and update existing ones from staging in one statement, with
+        the consent events of every actual change (``consent``: the file or the options give
+        any). ``actor_label`` goes to the events' ``actor`` column."""
+        sql = _merge_sql(update_existing=update_existing, consent=consent, new_only=new_only)
+        params = {
+            "tenant_id": tenant_id,
+            "batch_id": batch_id,
+            "consent_source": consent_source,
+            "actor": actor_label,
+        }
+        row = (await self.session.execute(text(sql), params)).one()
+        return MergeResult(row.created, row.updated, row.consent_kept, list(row.skipped_lines))
+
+    async def start(self, batch_id: UUID) -> None:
+        await self.session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(
+                status=ImportStatus.processing,
+                started_at=func.coalesce(ImportBatch.started_at, func.clock_timestamp()),
+                error=None,
+            )
+        )
+
+    async def complete(self, batch_id: UUID, total_rows: int) -> None:
+        """Done: the exact row count replaces the estimate, and the stored file is dropped."""
+        await self.session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(
+                status=ImportStatus.completed,
+                total_rows=total_rows,
+                error=None,
+                completed_at=func.clock_timestamp(),
+                updated_at=func.now(),
+            )
+        )
+        await self.drop_file(batch_id)
+
+    async def fail(self, batch_id: UUID, error: str) -> None:
+        await self.session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(
+                status=ImportStatus.failed,
+                error=error,
+                completed_at=func.clock_timestamp(),
+                updated_at=func.now(),
+            )
+        )

@@ -1,7 +1,7 @@
+"""Routes of contact imports (``/v1/imports``)."""
+
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,10 +11,12 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from herald.auth.dependencies import Manager, Viewer
-from herald.imports import repository, service
+from herald.imports import service, tasks
+from herald.imports.models import ImportStatus
 from herald.imports.schemas import ImportBatchRead, ImportOptions
 from herald.kit.errors import Unprocessable
-from herald.kit.pagination import Page, PageParams, build_page, page_params
+from herald.kit.jobs import defer
+from herald.kit.pagination import Page, PageParams, page_params
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
@@ -83,8 +85,12 @@ async def create_import(
         file.filename or "upload.csv",
         options,
         force=force,
-        actor=auth.actor.label,
+        actor=auth.actor,
     )
+    if batch.status is ImportStatus.pending:  # stored for a worker: queue it in this transaction
+        await defer(
+            auth.session, tasks.run_import, lock=f"import:{batch.id}", batch_id=str(batch.id)
+        )
     return service.to_read(batch)
 
 
@@ -92,9 +98,7 @@ async def create_import(
 async def list_imports(
     auth: Viewer, params: Annotated[PageParams, Depends(page_params)]
 ) -> Page[ImportBatchRead]:
-    rows = await repository.list_batches(auth.session, auth.tenant_id, params)
-    page, cursor = build_page(rows, params, "id")
-    return Page(items=[service.to_read(b) for b in page], next_cursor=cursor)
+    return await service.list_batches(auth.session, auth.tenant_id, params)
 
 
 @router.get("/{batch_id}", response_model=ImportBatchRead, summary="An import and its progress")
@@ -109,15 +113,9 @@ async def read_import(batch_id: UUID, auth: Viewer) -> ImportBatchRead:
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def rejected_rows(batch_id: UUID, auth: Viewer) -> Response:
-    batch = await service.get(auth.session, auth.tenant_id, batch_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["line", "status", "reason", "row"])
-    for issue in await repository.issues(auth.session, batch.id):
-        writer.writerow([issue.line, issue.kind.value, issue.reason, issue.raw])
-    name = f"import-{batch.id}-rejected.csv"
+    name, body = await service.rejected_csv(auth.session, auth.tenant_id, batch_id)
     return Response(
-        out.getvalue(),
+        body,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -1,14 +1,18 @@
+"""Request and response shapes of imports, and the counters a run keeps."""
+
 from __future__ import annotations
 
 import codecs
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from herald.contact.fields import MAX_TAGS
 from herald.contact.models import ChannelKind, ConsentStatus
-from herald.imports.models import ImportStatus
+from herald.contact.schemas import Tag
+from herald.imports.models import ImportBatch, ImportStatus
 
 
 class ImportOptions(BaseModel):
@@ -20,7 +24,9 @@ class ImportOptions(BaseModel):
         default=None, description="CSV header → field (phone, email…, 'ignore', 'custom:<name>')."
     )
     default_country: Annotated[str, Field(min_length=2, max_length=2)] | None = None
-    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=MAX_TAGS, description="Tags given to every row."
+    )
     consent_channel: ChannelKind | None = None
     consent_status: ConsentStatus | None = None
     consent_source: Annotated[str, Field(max_length=200)] | None = None
@@ -52,11 +58,46 @@ class ImportOptions(BaseModel):
 
 
 class ImportCounts(BaseModel):
-    created: int
-    updated: int
-    skipped: int
-    rejected: int
-    consent_kept: int = Field(description="Rows whose consent was not applied: opted out.")
+    """What a batch's rows became. The one list of an import's counters: the batch stores
+    each as the column ``<name>_count``, and ``Totals`` adds the checkpoint to them."""
+
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    consent_kept: int = Field(
+        default=0, description="Rows whose consent was not applied: opted out."
+    )
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(ImportCounts.model_fields)
+
+    @classmethod
+    def of(cls, batch: ImportBatch) -> Self:
+        """The counts stored on ``batch``."""
+        return cls(**{name: getattr(batch, count_column(name)) for name in cls.names()})
+
+    def columns(self) -> dict[str, int]:
+        """The batch's columns holding these counts, with their values."""
+        return {count_column(name): getattr(self, name) for name in self.names()}
+
+
+def count_column(name: str) -> str:
+    return f"{name}_count"
+
+
+class Totals(ImportCounts):
+    """A run's running counts and its checkpoint (``processed``: records done and committed)."""
+
+    processed: int = 0
+
+    @classmethod
+    def of(cls, batch: ImportBatch) -> Self:
+        return cls(processed=batch.processed_rows, **ImportCounts.of(batch).model_dump())
+
+    def columns(self) -> dict[str, int]:
+        return {"processed_rows": self.processed, **super().columns()}
 
 
 class ImportBatchRead(BaseModel):

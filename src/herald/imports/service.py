@@ -3,7 +3,9 @@ report on it. The pipeline itself is in ``herald.imports.pipeline``."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -15,13 +17,15 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.contact.service import tenant_region
-from herald.imports import repository
 from herald.imports.models import ImportBatch, ImportStatus
-from herald.imports.pipeline import Importer, Job, Progress, Totals, open_file
+from herald.imports.pipeline import Importer, Job, Progress, open_file
 from herald.imports.reading import UnreadableFile, estimate_rows
-from herald.imports.schemas import ImportBatchRead, ImportCounts, ImportOptions
+from herald.imports.repository import ImportRepository, exclusive_run
+from herald.imports.schemas import ImportBatchRead, ImportCounts, ImportOptions, Totals
+from herald.kit.context import SYSTEM, Actor
 from herald.kit.database import Database
 from herald.kit.errors import Conflict, NotFound, Unprocessable
+from herald.kit.pagination import Page, PageParams
 from herald.tenant.models import TenantStatus
 from herald.tenant.service import get_tenant
 
@@ -30,7 +34,6 @@ INLINE_MAX_BYTES = 256 * 1024
 POOL_MIN_BYTES = 4 * 1024 * 1024
 """Below this, starting worker processes costs more than it saves."""
 PART_SIZE = 1024 * 1024
-TASK_NAME = "imports:run_import"
 TASK_QUEUE = "imports"
 
 
@@ -65,7 +68,7 @@ async def _earlier(
 ) -> ImportBatch | None:
     """The earlier batch of this file that did not complete (to continue or to wait for); a
     completed one answers 409 unless ``force``."""
-    earlier = await repository.find_by_hash(session, tenant_id, sha256)
+    earlier = await ImportRepository(session).find_by_hash(tenant_id, sha256)
     if earlier is None or force:
         return None
     if earlier.status is ImportStatus.completed:
@@ -85,7 +88,7 @@ async def _new_batch(
     sha256: str,
     size: int,
     options: ImportOptions,
-    actor: str | None,
+    actor: Actor,
 ) -> ImportBatch:
     batch = ImportBatch(
         tenant_id=tenant_id,
@@ -94,11 +97,9 @@ async def _new_batch(
         file_size=size,
         options=options.model_dump(mode="json", exclude_none=True),
         total_rows=estimate_rows(file),
-        created_by=actor,
+        created_by=actor.label,
     )
-    session.add(batch)
-    await session.flush()
-    return batch
+    return await ImportRepository(session).add_batch(batch)
 
 
 async def submit(
@@ -109,10 +110,11 @@ async def submit(
     options: ImportOptions,
     *,
     force: bool,
-    actor: str | None,
+    actor: Actor,
 ) -> ImportBatch:
     """Accept a file from the API. Small files are imported in the caller's transaction;
-    larger ones are stored with the batch and queued for a worker in that same transaction."""
+    larger ones are stored with the batch, which stays ``pending``: the caller queues the job
+    (``tasks.run_import``) in that same transaction."""
     sha256, size = digest(file)
     region = await tenant_region(session, tenant_id, options.default_country)
     _probe(file, options, region)
@@ -128,9 +130,7 @@ async def submit(
         await _run_inline(session, batch, file, region)
     else:
         await _store(session, batch, file)
-        await repository.defer_run(session, TASK_NAME, TASK_QUEUE, batch.id)
-    await session.refresh(batch)
-    return batch
+    return await ImportRepository(session).reload(batch)
 
 
 async def _run_inline(
@@ -140,15 +140,17 @@ async def _run_inline(
     async def same_transaction() -> AsyncIterator[AsyncSession]:
         yield session
 
-    await repository.start(session, batch.id)
+    repo = ImportRepository(session)
+    await repo.start(batch.id)
     job = _job(batch, region)
     totals = await Importer(job, open_file(file, job.options, region), same_transaction).run(1)
-    await repository.complete(session, batch.id, totals.processed)
+    await repo.complete(batch.id, totals.processed)
 
 
 async def _store(session: AsyncSession, batch: ImportBatch, file: BinaryIO) -> None:
+    repo = ImportRepository(session)
     for seq, block in enumerate(iter(lambda: file.read(PART_SIZE), b"")):
-        await repository.save_file_part(session, batch.tenant_id, batch.id, seq, block)
+        await repo.save_file_part(batch.tenant_id, batch.id, seq, block)
 
 
 def _job(batch: ImportBatch, region: str | None) -> Job:
@@ -157,15 +159,8 @@ def _job(batch: ImportBatch, region: str | None) -> Job:
         batch_id=batch.id,
         options=ImportOptions.model_validate(batch.options),
         region=region,
-        actor=batch.created_by,
-        done=Totals(
-            processed=batch.processed_rows,
-            created=batch.created_count,
-            updated=batch.updated_count,
-            skipped=batch.skipped_count,
-            rejected=batch.rejected_count,
-            consent_kept=batch.consent_kept_count,
-        ),
+        created_by=batch.created_by,
+        done=Totals.of(batch),
     )
 
 
@@ -180,7 +175,7 @@ async def _execute(
     checkpoint; mark it completed, or failed with the reason. A failure past the start
     (the database went away, the worker was stopped) is re-raised for the task's retry, which
     continues from the checkpoint."""
-    async with repository.exclusive_run(db.engine, batch.id) as mine:
+    async with exclusive_run(db.engine, batch.id) as mine:
         if not mine:
             raise Conflict(
                 f"Import {batch.id} is running in another process; follow its progress at "
@@ -203,16 +198,16 @@ async def _run_exclusively(
     async with db.tenant_session(tenant_id) as session:
         tenant = await get_tenant(session, tenant_id)
         if tenant.status is not TenantStatus.active:
-            await repository.fail(session, batch.id, SUSPENDED)
+            await ImportRepository(session).fail(batch.id, SUSPENDED)
             return None
         region = ImportOptions.model_validate(batch.options).default_country or tenant.country
-        await repository.start(session, batch.id)
+        await ImportRepository(session).start(batch.id)
     job = _job(batch, region)
     try:
         opened = open_file(file, job.options, region)
     except UnreadableFile as exc:
         async with db.tenant_session(tenant_id) as session:
-            await repository.fail(session, batch.id, str(exc))
+            await ImportRepository(session).fail(batch.id, str(exc))
         return None
     importer = Importer(job, opened, partial(db.tenant_session, tenant_id))
     try:
@@ -221,10 +216,10 @@ async def _run_exclusively(
         done = importer.totals.processed
         reason = f"The import stopped after row {done} ({type(exc).__name__}: {exc}); "
         async with db.tenant_session(tenant_id) as session:
-            await repository.fail(session, batch.id, reason + "running it again continues.")
+            await ImportRepository(session).fail(batch.id, reason + "running it again continues.")
         raise
     async with db.tenant_session(tenant_id) as session:
-        await repository.complete(session, batch.id, totals.processed)
+        await ImportRepository(session).complete(batch.id, totals.processed)
     return totals
 
 
@@ -233,13 +228,13 @@ async def run_batch(db: Database, batch_id: UUID) -> Totals | None:
     Running it again after a failure continues from its checkpoint; a completed batch is left
     be."""
     async with db.system_session() as session:
-        batch = await repository.batch_by_id(session, batch_id)
+        batch = await ImportRepository(session).batch_by_id(batch_id)
     if batch is None or batch.status is ImportStatus.completed:
         return None
     with tempfile.TemporaryFile() as local:
         async with db.tenant_session(batch.tenant_id) as session:
-            seq = 0
-            while (part := await repository.file_part(session, batch_id, seq)) is not None:
+            repo, seq = ImportRepository(session), 0
+            while (part := await repo.file_part(batch_id, seq)) is not None:
                 local.write(part)
                 seq += 1
         local.seek(0)
@@ -254,7 +249,7 @@ async def import_local(
     options: ImportOptions,
     *,
     force: bool = False,
-    actor: str | None = None,
+    actor: Actor = SYSTEM,
     progress: Progress | None = None,
 ) -> ImportBatch:
     """The command line's side: the file is read where it is. Importing the same file again
@@ -269,16 +264,33 @@ async def import_local(
             batch = await _new_batch(session, tenant_id, file, name, sha256, size, options, actor)
     await _execute(db, batch, file, size, progress)
     async with db.tenant_session(tenant_id) as session:
-        done = await repository.get_batch(session, tenant_id, batch.id)
-    assert done is not None
-    return done
+        return await get(session, tenant_id, batch.id)
 
 
 async def get(session: AsyncSession, tenant_id: UUID, batch_id: UUID) -> ImportBatch:
-    batch = await repository.get_batch(session, tenant_id, batch_id)
+    batch = await ImportRepository(session).get_batch(tenant_id, batch_id)
     if batch is None:
         raise NotFound(f"No import {batch_id} in this tenant; GET /v1/imports lists them.")
     return batch
+
+
+async def list_batches(
+    session: AsyncSession, tenant_id: UUID, params: PageParams
+) -> Page[ImportBatchRead]:
+    found = await ImportRepository(session).list_page(tenant_id, params)
+    return Page(items=[to_read(b) for b in found.items], next_cursor=found.next_cursor)
+
+
+async def rejected_csv(session: AsyncSession, tenant_id: UUID, batch_id: UUID) -> tuple[str, str]:
+    """The batch's rejected and skipped rows as CSV (line, status, reason, the row as it was),
+    with the file name to download it as."""
+    batch = await get(session, tenant_id, batch_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["line", "status", "reason", "row"])
+    for issue in await ImportRepository(session).issues(batch.id):
+        writer.writerow([issue.line, issue.kind.value, issue.reason, issue.raw])
+    return f"import-{batch.id}-rejected.csv", out.getvalue()
 
 
 def to_read(batch: ImportBatch) -> ImportBatchRead:
@@ -301,13 +313,7 @@ def to_read(batch: ImportBatch) -> ImportBatchRead:
         total_rows=total,
         processed_rows=done,
         progress=progress,
-        counts=ImportCounts(
-            created=batch.created_count,
-            updated=batch.updated_count,
-            skipped=batch.skipped_count,
-            rejected=batch.rejected_count,
-            consent_kept=batch.consent_kept_count,
-        ),
+        counts=ImportCounts.of(batch),
         options=batch.options,
         error=batch.error,
         created_at=batch.created_at,

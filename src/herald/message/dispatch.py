@@ -25,7 +25,7 @@ import contextlib
 import random
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -33,14 +33,16 @@ from uuid import UUID
 import aiohttp
 import orjson
 import structlog
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.channel.models import Channel, ChannelStatus
 from herald.contact.models import ChannelKind, ConsentMethod, ConsentStatus
 from herald.contact.schemas import ConsentChange
-from herald.contact.service import Who, change_consent
+from herald.contact.service import change_consent
 from herald.cost.pricing import PriceTable
 from herald.cost.service import country_of_phone, load_price_table
+from herald.kit.context import SYSTEM
 from herald.kit.database import Database
 from herald.kit.errors import HeraldError
 from herald.kit.ids import new_id
@@ -64,6 +66,7 @@ from herald.providers.base import (
     WhatsAppTemplate,
 )
 from herald.providers.registry import PROVIDERS
+from herald.wallet.service import refund, reserve_many
 
 log = structlog.get_logger(__name__)
 
@@ -84,18 +87,26 @@ class DispatchPolicy:
     """Transient failures in a row that open a channel's circuit."""
     probe_interval: float = 30.0
     """How long an open circuit waits before letting one message through as a probe."""
-    in_doubt_after: float = 60.0
-    """A message ``sending`` for longer is settled by ``reconcile`` (well above any provider
-    timeout: ``ProviderConfig.timeout_seconds`` is at most 120 s, default 10 s)."""
+    in_doubt_after: float = 900.0
+    """A message ``sending`` for longer is settled by ``reconcile``. It must exceed the longest
+    a claimed message can legitimately wait for its answer: its batch's turns through the
+    semaphore (``batch_size / concurrency`` = 4) times the longest provider timeout
+    (``ProviderConfig.timeout_seconds`` ≤ 120 s), or a late answer would find it settled."""
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One granted message with what its send needs."""
+    """One granted message with what its send needs, and its price once priced."""
 
     message: Claimed
     channel: Channel
     config: ProviderConfig
+    cost_micros: int | None = None
+    currency: str | None = None
+
+
+CHANNEL_UNUSABLE = "channel_unusable"
+UNPAID_RETRY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +166,47 @@ async def claim_batch(
     for message in claimed:
         by_channel[message.channel_id].append(message)
     channels = {c.id: c for c in await repo.channels(list(by_channel))}
-    jobs: list[Job] = []
+    granted: list[Job] = []
     for channel_id, messages in by_channel.items():
         channel = channels[channel_id]
-        granted = await _grant(repo, channel, messages, policy, at)
-        config = PROVIDERS[channel.provider].config_schema.model_validate(channel.config)
-        jobs.extend(Job(m, channel, config) for m in granted)
-    sendable = await _price(session, jobs, now)
-    if sendable:
-        await repo.mark_sending(sendable, now)
+        config = _config_of(channel)
+        if isinstance(config, str):
+            await _fail_unsent(repo, messages, config, now)
+            continue
+        allowed = await _grant(repo, channel, messages, policy, at)
+        granted.extend(Job(m, channel, config) for m in allowed)
+    priced = await _price(session, granted, now)
+    jobs = await _reserve(session, repo, priced, now)
+    if jobs:
+        await repo.mark_sending(
+            [Sendable(j.message.id, j.message.tenant_id, j.cost_micros, j.currency) for j in jobs],
+            now,
+        )
     return len(claimed), Batch(jobs, at)
+
+
+def _config_of(channel: Channel) -> ProviderConfig | str:
+    """The channel's validated provider config, or why it cannot send (fix the channel)."""
+    provider = PROVIDERS.get(channel.provider)
+    if provider is None:
+        return f"channel {channel.id} names an unknown provider {channel.provider!r}"
+    try:
+        return provider.config_schema.model_validate(channel.config)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+        return f"channel {channel.id} has an invalid {channel.provider} config ({fields}); fix it"
+
+
+async def _fail_unsent(
+    repo: DispatchRepository, messages: Sequence[Claimed], reason: str, now: datetime
+) -> None:
+    """Fail messages that can never be sent as things stand, before any provider call."""
+    await repo.fail_queued(messages, CHANNEL_UNUSABLE, reason, now)
+    data = orjson.dumps({"error_code": CHANNEL_UNUSABLE, "error_reason": reason}).decode()
+    events = [
+        EventRow(m.tenant_id, "failed", m.id, m.contact_id, m.campaign_id, data) for m in messages
+    ]
+    await repo.append_events([new_id() for _ in events], events, now)
 
 
 def send_time(now: datetime) -> datetime:
@@ -233,18 +275,18 @@ def _next_window(channel: Channel, now: datetime, policy: DispatchPolicy) -> dat
     return window_start(WindowSpan.second, now) + timedelta(seconds=1)
 
 
-async def _price(session: AsyncSession, jobs: Sequence[Job], now: datetime) -> list[Sendable]:
+async def _price(session: AsyncSession, jobs: Sequence[Job], now: datetime) -> list[Job]:
     """Price every granted message, loading one price table per tenant, provider and medium.
-    A message no price applies to is sent unpriced (cost left empty), as a postpaid send."""
+    A message no price applies to goes unpriced (cost empty, nothing reserved)."""
     tables: dict[tuple[UUID, str, ChannelKind], PriceTable] = {}
-    sendable = []
+    priced = []
     for job in jobs:
         key = (job.message.tenant_id, job.channel.provider, job.channel.kind)
         if key not in tables:
             tables[key] = await load_price_table(session, *key, at=now)
         cost, currency = _cost(tables[key], job.message)
-        sendable.append(Sendable(job.message.id, job.message.tenant_id, cost, currency))
-    return sendable
+        priced.append(replace(job, cost_micros=cost, currency=currency))
+    return priced
 
 
 def _cost(table: PriceTable, message: Claimed) -> tuple[int | None, str | None]:
@@ -254,6 +296,38 @@ def _cost(table: PriceTable, message: Claimed) -> tuple[int | None, str | None]:
     except HeraldError:
         return None, None
     return price.total_micros, price.currency
+
+
+async def _reserve(
+    session: AsyncSession, repo: DispatchRepository, jobs: Sequence[Job], now: datetime
+) -> list[Job]:
+    """Reserve the priced messages' costs, one ``reserve_many`` per tenant of the batch; the
+    ones a prepaid balance does not cover stay queued, with the reason, and are tried again
+    after ``UNPAID_RETRY`` (a top-up resumes them; they never fail for it). The key is the
+    message's, so a retried send is never charged twice."""
+    by_tenant: dict[UUID, list[Job]] = defaultdict(list)
+    for job in jobs:
+        if job.cost_micros:
+            by_tenant[job.message.tenant_id].append(job)
+    unpaid: set[UUID] = set()
+    for tenant_id, charged in by_tenant.items():
+        items = [(j.message.id, j.cost_micros or 0, _charge_key(j.message.id)) for j in charged]
+        batch = await reserve_many(session, tenant_id, items)
+        unpaid.update(item.reference_id for item in batch.uncovered)
+    if unpaid:
+        waiting = [j.message for j in jobs if j.message.id in unpaid]
+        await repo.postpone(
+            waiting,
+            now + UNPAID_RETRY,
+            now,
+            code="insufficient_credits",
+            reason="the prepaid balance does not cover this message; top up the wallet",
+        )
+    return [j for j in jobs if j.message.id not in unpaid]
+
+
+def _charge_key(message_id: UUID) -> str:
+    return f"message:{message_id}"
 
 
 # --- 2. send --------------------------------------------------------------------------------
@@ -326,6 +400,24 @@ async def record_results(
         await repo.append_events([new_id() for _ in events], events, now)
     await _health(repo, jobs, results, policy, now)
     await _opt_out(session, jobs, results)
+    await _refund(session, jobs, outcomes)
+
+
+async def _refund(session: AsyncSession, jobs: Sequence[Job], outcomes: Sequence[Outcome]) -> None:
+    """Give back what a failed message reserved, once (the refund's key is the message's).
+    An ``unknown`` message is not refunded: the provider may have sent it."""
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        if outcome.status != "failed" or not job.cost_micros:
+            continue
+        await refund(
+            session,
+            job.message.tenant_id,
+            job.cost_micros,
+            reference_type="message",
+            reference_id=job.message.id,
+            idempotency_key=f"refund:{_charge_key(job.message.id)}",
+            reason=f"{outcome.error_code}: {outcome.error_reason}",
+        )
 
 
 def outcome_of(
@@ -444,9 +536,15 @@ async def _opt_out(
             method=ConsentMethod.integration,
             source=f"{job.channel.provider} error {result.code}"[:200],
         )
-        await change_consent(
-            session, job.message.tenant_id, job.message.contact_id, change, Who(actor="dispatch")
-        )
+        try:
+            async with session.begin_nested():
+                await change_consent(
+                    session, job.message.tenant_id, job.message.contact_id, change, SYSTEM
+                )
+        except HeraldError as exc:  # e.g. the contact was erased meanwhile: nothing to mark
+            log.warning(
+                "dispatch.opt_out_not_recorded", message_id=str(job.message.id), error=str(exc)
+            )
 
 
 # --- reconciling in-doubt sends ---------------------------------------------------------------

@@ -105,7 +105,19 @@ _MARK_SENDING = text(
 
 _POSTPONE = text(
     """
-    UPDATE messages m SET next_attempt_at = :until, updated_at = :now
+    UPDATE messages m
+    SET next_attempt_at = :until, updated_at = :now,
+        error_code = COALESCE(:code, m.error_code), error_reason = COALESCE(:reason, m.error_reason)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[])) AS v(id, tenant_id)
+    WHERE m.id = v.id AND m.tenant_id = v.tenant_id AND m.status = 'queued'
+    """
+)
+
+_FAIL_QUEUED = text(
+    """
+    UPDATE messages m
+    SET status = 'failed', error_code = :code, error_reason = :reason, failed_at = :now,
+        updated_at = :now
     FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[])) AS v(id, tenant_id)
     WHERE m.id = v.id AND m.tenant_id = v.tenant_id AND m.status = 'queued'
     """
@@ -226,11 +238,36 @@ class DispatchRepository(Repository):
             },
         )
 
-    async def postpone(self, messages: Sequence[Claimed], until: datetime, now: datetime) -> None:
+    async def postpone(
+        self,
+        messages: Sequence[Claimed],
+        until: datetime,
+        now: datetime,
+        *,
+        code: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Leave claimed messages queued until ``until`` (with why, when there is a reason)."""
         await self.session.execute(
             _POSTPONE,
             {
                 "until": until,
+                "now": now,
+                "code": code,
+                "reason": reason,
+                "ids": [m.id for m in messages],
+                "tenants": [m.tenant_id for m in messages],
+            },
+        )
+
+    async def fail_queued(
+        self, messages: Sequence[Claimed], code: str, reason: str, now: datetime
+    ) -> None:
+        await self.session.execute(
+            _FAIL_QUEUED,
+            {
+                "code": code,
+                "reason": reason[:500],
                 "now": now,
                 "ids": [m.id for m in messages],
                 "tenants": [m.tenant_id for m in messages],

@@ -2,17 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from uuid import UUID
-from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from herald.kit.zones import is_time_zone
 from herald.tenant.models import TenantStatus
-
-_TIMEZONES = available_timezones()
 
 
 def check_timezone(value: str | None) -> str | None:
-    if value is not None and value not in _TIMEZONES:
+    if value is not None and not is_time_zone(value):
         raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Paris'")
     return value
 
