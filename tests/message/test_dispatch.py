@@ -364,3 +364,20 @@ async def test_a_channel_with_a_broken_config_fails_its_messages_with_the_reason
         assert message.error_code == "channel_unusable"
         assert message.error_reason and "signing_secret" in message.error_reason
     assert await events_of(db, ids) == {"failed": 2}
+
+
+async def test_a_long_body_is_priced_by_its_segments(
+    db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer, http: aiohttp.ClientSession
+) -> None:
+    channel = await make_channel(db, app, tenant.id, sim, rate_per_second=100)
+    [message_id] = await queue(db, channel, 1)
+    async with db.system_session() as session:
+        await session.execute(
+            update(Message).where(Message.id == message_id).values(body="x" * 200)
+        )
+
+    await dispatch_once(db, http, FAST)
+
+    [message] = await messages_of(db, [message_id])
+    assert message.status is MessageStatus.sent
+    assert message.cost_micros == 2 * SIM_PRICE_MICROS

@@ -66,6 +66,7 @@ from herald.providers.base import (
     WhatsAppTemplate,
 )
 from herald.providers.registry import PROVIDERS
+from herald.sms.encoding import inspect
 from herald.wallet.service import refund, reserve_many
 
 log = structlog.get_logger(__name__)
@@ -106,6 +107,9 @@ class Job:
 
 
 CHANNEL_UNUSABLE = "channel_unusable"
+ERROR_PAUSE_SECONDS = 1.0
+"""After a failed batch (the database went away), before the next try: one log line a
+second, not a busy loop."""
 UNPAID_RETRY = timedelta(minutes=1)
 
 
@@ -131,7 +135,8 @@ async def run_dispatcher(
             handled = await dispatch_once(db, http, policy)
         except Exception:
             log.exception("dispatch.batch_failed")
-            handled = 0
+            await asyncio.sleep(ERROR_PAUSE_SECONDS)
+            continue
         if not handled:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), policy.idle_seconds)
@@ -284,15 +289,26 @@ async def _price(session: AsyncSession, jobs: Sequence[Job], now: datetime) -> l
         key = (job.message.tenant_id, job.channel.provider, job.channel.kind)
         if key not in tables:
             tables[key] = await load_price_table(session, *key, at=now)
-        cost, currency = _cost(tables[key], job.message)
+        cost, currency = _cost(tables[key], job.message, _segments(job))
         priced.append(replace(job, cost_micros=cost, currency=currency))
     return priced
 
 
-def _cost(table: PriceTable, message: Claimed) -> tuple[int | None, str | None]:
+def _segments(job: Job) -> int:
+    """What the message costs in units: the segments counted when it was queued, else those
+    of its body as it will be sent (an SMS); one for a WhatsApp message."""
+    message = job.message
+    if message.segments:
+        return message.segments
+    if job.channel.kind is ChannelKind.sms and message.body:
+        return inspect(message.body).segments
+    return 1
+
+
+def _cost(table: PriceTable, message: Claimed, units: int) -> tuple[int | None, str | None]:
     try:
         country = country_of_phone(message.to_address or "")
-        price = table.price(country, message.segments or 1)
+        price = table.price(country, units)
     except HeraldError:
         return None, None
     return price.total_micros, price.currency
