@@ -15,10 +15,12 @@ from uuid import UUID
 
 import pytest_asyncio
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
 from herald.kit.database import Database
 from herald.kit.models import utcnow
 from herald.message.dispatch import DispatchPolicy, reconcile
+from herald.message.dispatch_models import ChannelSendWindow, WindowSpan
 from herald.message.models import MessageStatus
 from herald.runtime.supervisor import herald_command
 from herald.settings import Settings
@@ -103,6 +105,14 @@ async def test_two_workers_together_keep_a_channel_under_its_cap_per_second(
     )
     assert sum(seconds.values()) == len(ids)
     assert max(seconds.values()) <= cap, seconds
+    async with db.system_session() as session:
+        granted = await session.scalar(
+            select(func.max(ChannelSendWindow.count)).where(
+                ChannelSendWindow.channel_id == channel.id,
+                ChannelSendWindow.span == WindowSpan.second,
+            )
+        )
+    assert granted == cap
     assert set(at_provider(sim, channel.sender).values()) == {1}
 
 

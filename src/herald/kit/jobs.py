@@ -43,16 +43,14 @@ class WorkerResources:
 
 
 HTTP_CONNECTIONS = 256
-"""Open connections per worker process, all hosts together."""
-HTTP_CONNECTIONS_PER_HOST = 128
+"""Open connections per worker process, all hosts together: the dispatch's calls in flight
+(two lanes of 128) fit, so a provider call waits on the semaphore, not on the pool."""
 
 
 @asynccontextmanager
 async def worker_resources(url: str, *, pool_size: int) -> AsyncIterator[WorkerResources]:
     db = Database(url, pool_size=pool_size)
-    connector = aiohttp.TCPConnector(
-        limit=HTTP_CONNECTIONS, limit_per_host=HTTP_CONNECTIONS_PER_HOST, ttl_dns_cache=300
-    )
+    connector = aiohttp.TCPConnector(limit=HTTP_CONNECTIONS, ttl_dns_cache=300)
     http = aiohttp.ClientSession(
         connector=connector, timeout=aiohttp.ClientTimeout(total=30, connect=5)
     )

@@ -77,8 +77,11 @@ class DispatchPolicy:
     """The engine's knobs; the defaults suit one worker process on a small machine."""
 
     batch_size: int = 500
+    lanes: int = 2
+    """Batches in progress at once per process (each holds one database connection while it
+    claims or records)."""
     concurrency: int = 128
-    """Provider calls in flight per process (the HTTP connector's limit matches it)."""
+    """Provider calls in flight per lane (the HTTP connector allows every lane's)."""
     idle_seconds: float = 0.2
     """How long an idle loop waits before looking for due messages again."""
     max_attempts: int = 8
@@ -90,8 +93,8 @@ class DispatchPolicy:
     """How long an open circuit waits before letting one message through as a probe."""
     in_doubt_after: float = 900.0
     """A message ``sending`` for longer is settled by ``reconcile``. It must exceed the longest
-    a claimed message can legitimately wait for its answer: its batch's turns through the
-    semaphore (``batch_size / concurrency`` = 4) times the longest provider timeout
+    a claimed message can legitimately wait for its answer: its batch's turns through its
+    lane's semaphore (``batch_size / concurrency`` = 4) times the longest provider timeout
     (``ProviderConfig.timeout_seconds`` ≤ 120 s), or a late answer would find it settled."""
 
 
@@ -120,16 +123,27 @@ class Batch:
     """The start of the window the sends were granted in: they wait for it."""
 
 
-LATE_IN_SECOND = timedelta(milliseconds=800)
-"""Past this point of a second, a batch is granted the next second and waits for it, so a
-send never lands at the provider a second after the window it was counted in."""
+LATE_IN_SECOND = timedelta(milliseconds=500)
+"""Past this point of a second, a batch is granted the next second and waits for it: sends
+counted in a second's window go out in its first half, so they reach the provider within that
+second unless a call takes longer than half a second to arrive. The window table counts
+grants exactly; the provider's clock sees arrivals."""
 
 
 async def run_dispatcher(
     db: Database, http: aiohttp.ClientSession, stop: asyncio.Event, policy: DispatchPolicy
 ) -> None:
-    """Dispatch until ``stop`` is set; an error in one batch is logged and the loop goes on
-    (its messages stay ``queued`` or ``sending`` and are picked up or reconciled)."""
+    """Dispatch until ``stop`` is set, in ``policy.lanes`` loops sharing the HTTP session: one
+    lane's claim and record overlap another's provider calls (``SKIP LOCKED`` keeps their
+    batches apart)."""
+    await asyncio.gather(*(_lane(db, http, stop, policy) for _ in range(policy.lanes)))
+
+
+async def _lane(
+    db: Database, http: aiohttp.ClientSession, stop: asyncio.Event, policy: DispatchPolicy
+) -> None:
+    """One batch after another; an error in one batch is logged and the lane goes on (its
+    messages stay ``queued`` or ``sending`` and are picked up or reconciled)."""
     while not stop.is_set():
         try:
             handled = await dispatch_once(db, http, policy)

@@ -51,7 +51,7 @@ def run_worker(settings: Settings, *, concurrency: int, shutdown_timeout: float)
 
 async def _work(url: str, concurrency: int, shutdown_timeout: float) -> None:
     """One engine and one HTTP session for every job of this process (a pool as large as the
-    jobs that can run, plus the dispatch loop's one connection).
+    jobs that can run, plus one connection per dispatch lane).
 
     The dispatch loop runs as an asyncio task beside procrastinate's worker rather than as a
     long-running job: it lives and dies with the process, needs no lock to keep one per
@@ -60,9 +60,11 @@ async def _work(url: str, concurrency: int, shutdown_timeout: float) -> None:
     """
     tasks = build_task_app(url)
     stop = asyncio.Event()
-    async with worker_resources(url, pool_size=concurrency + 1) as resources, tasks.open_async():
+    policy = DispatchPolicy()
+    pool_size = concurrency + policy.lanes
+    async with worker_resources(url, pool_size=pool_size) as resources, tasks.open_async():
         dispatcher = asyncio.create_task(
-            run_dispatcher(resources.db, resources.client(), stop, DispatchPolicy())
+            run_dispatcher(resources.db, resources.client(), stop, policy)
         )
         try:
             await tasks.run_worker_async(

@@ -172,7 +172,8 @@ async def _cpu_seconds(pid: int) -> float:
 async def run(ctx: BenchContext, size: int) -> Measurement:
     """``size`` messages (default 200,000) through one worker, and the bare-client baseline."""
     configure_keyring(load_keyring(Settings(data_dir=ctx.workdir)))
-    concurrency = DispatchPolicy().concurrency
+    policy = DispatchPolicy()
+    concurrency = policy.concurrency * policy.lanes
     async with api_server(ctx) as (base, api_pid):
         sim_url = f"{base}/sim"
         tenant_id = await _setup(ctx, sim_url)
