@@ -590,7 +590,8 @@ async def reconcile(session: AsyncSession, policy: DispatchPolicy, now: datetime
     message up by Herald's reference; so the message becomes ``unknown`` with a reason and an
     event. A delivery receipt that arrives later (the adapters pass Herald's id as the
     reference where the provider echoes it) can still move it forward.
-    Also sweeps cap windows older than a day. Returns how many messages were settled.
+    Also sweeps cap windows older than two days (a day window must outlive its day). Returns
+    how many messages were settled.
     """
     repo = DispatchRepository(session)
     cutoff = now - timedelta(seconds=policy.in_doubt_after)
