@@ -12,6 +12,7 @@ from herald.imports.models import ImportBatch, ImportFilePart, ImportIssue
 from herald.kit.models import Base
 from herald.kit.ratelimit import RateLimitHit
 from herald.link.models import ShortLink
+from herald.message.dispatch_models import ChannelSendWindow
 from herald.message.models import Message, MessageEvent
 from herald.secret.models import TenantSecret
 from herald.segment.models import Segment, SegmentMembership
@@ -27,6 +28,7 @@ __all__ = [
     "Base",
     "CallingCode",
     "Channel",
+    "ChannelSendWindow",
     "ConsentEvent",
     "Contact",
     "DoNotContact",

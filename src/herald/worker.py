@@ -14,6 +14,7 @@ from herald.auth import tasks as auth_tasks
 from herald.channel import tasks as channel_tasks
 from herald.imports import tasks as import_tasks
 from herald.kit.embedded import to_libpq_url
+from herald.message import tasks as message_tasks
 from herald.runtime import tasks as runtime_tasks
 
 BLUEPRINTS: dict[str, procrastinate.Blueprint] = {
@@ -21,6 +22,7 @@ BLUEPRINTS: dict[str, procrastinate.Blueprint] = {
     "auth": auth_tasks.blueprint,
     "imports": import_tasks.blueprint,
     "channel": channel_tasks.blueprint,
+    "messages": message_tasks.blueprint,
 }
 """Namespace → blueprint: task ``cleanup`` in namespace ``auth`` runs as ``auth:cleanup``."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from herald.bench.scenarios import api as api_scenario
 from herald.bench.scenarios import cost as cost_scenario
+from herald.bench.scenarios import dispatch as dispatch_scenario
 from herald.bench.scenarios import imports as import_scenario
 from herald.bench.scenarios import redirect as redirect_scenario
 from herald.bench.scenarios import segment as segment_scenario
@@ -55,5 +56,11 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         100_000,
         "prepaid reservations in batches of 500 by 2 workers; baseline: one plain UPDATE and "
         "INSERT … unnest per batch",
+    ),
+    "dispatch": ScenarioSpec(
+        dispatch_scenario.run,
+        200_000,
+        "queued messages sent to the simulator by one worker with all bookkeeping; "
+        "baseline: a bare aiohttp client posting the same requests to the same simulator",
     ),
 }

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import procrastinate
 from procrastinate.job_context import JobContext
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,17 +27,37 @@ CONTEXT_KEY = "herald"
 
 @dataclass(frozen=True)
 class WorkerResources:
-    """Opened once per worker process, shared by all its jobs."""
+    """Opened once per worker process, shared by all its jobs (and the dispatch loop)."""
 
     db: Database
+    http: aiohttp.ClientSession | None = None
+    """The process's one pooled HTTP session for provider calls; each call sets its own
+    timeout (the provider config's), the session bounds connections per process. ``None``
+    only where a job is run by hand without a worker (tests of jobs that call no provider)."""
+
+    def client(self) -> aiohttp.ClientSession:
+        """The HTTP session, for jobs that call providers."""
+        if self.http is None:
+            raise RuntimeError("This worker has no HTTP session; start it with `herald worker`.")
+        return self.http
+
+
+HTTP_CONNECTIONS = 256
+"""Open connections per worker process, all hosts together: the dispatch's calls in flight
+(two lanes of 128) fit, so a provider call waits on the semaphore, not on the pool."""
 
 
 @asynccontextmanager
 async def worker_resources(url: str, *, pool_size: int) -> AsyncIterator[WorkerResources]:
     db = Database(url, pool_size=pool_size)
+    connector = aiohttp.TCPConnector(limit=HTTP_CONNECTIONS, ttl_dns_cache=300)
+    http = aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=30, connect=5)
+    )
     try:
-        yield WorkerResources(db=db)
+        yield WorkerResources(db=db, http=http)
     finally:
+        await http.close()
         await db.dispose()
 
 

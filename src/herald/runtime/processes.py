@@ -10,6 +10,7 @@ import uvicorn
 from herald.kit.database import database_url
 from herald.kit.jobs import worker_context, worker_resources
 from herald.kit.observability import configure_logging
+from herald.message.dispatch import DispatchPolicy, run_dispatcher
 from herald.settings import Settings
 from herald.worker import build_task_app
 
@@ -49,12 +50,29 @@ def run_worker(settings: Settings, *, concurrency: int, shutdown_timeout: float)
 
 
 async def _work(url: str, concurrency: int, shutdown_timeout: float) -> None:
-    """One engine for every job of this process: a pool as large as the jobs that can run."""
+    """One engine and one HTTP session for every job of this process (a pool as large as the
+    jobs that can run, plus one connection per dispatch lane).
+
+    The dispatch loop runs as an asyncio task beside procrastinate's worker rather than as a
+    long-running job: it lives and dies with the process, needs no lock to keep one per
+    process, and a killed process leaves no job to recover. When procrastinate returns (a
+    signal), the loop finishes its batch, records it, and stops.
+    """
     tasks = build_task_app(url)
-    async with worker_resources(url, pool_size=concurrency) as resources, tasks.open_async():
-        await tasks.run_worker_async(
-            concurrency=concurrency,
-            shutdown_graceful_timeout=shutdown_timeout,
-            install_signal_handlers=True,
-            additional_context=worker_context(resources),
+    stop = asyncio.Event()
+    policy = DispatchPolicy()
+    pool_size = concurrency + policy.lanes
+    async with worker_resources(url, pool_size=pool_size) as resources, tasks.open_async():
+        dispatcher = asyncio.create_task(
+            run_dispatcher(resources.db, resources.client(), stop, policy)
         )
+        try:
+            await tasks.run_worker_async(
+                concurrency=concurrency,
+                shutdown_graceful_timeout=shutdown_timeout,
+                install_signal_handlers=True,
+                additional_context=worker_context(resources),
+            )
+        finally:
+            stop.set()
+            await dispatcher

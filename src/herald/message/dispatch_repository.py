@@ -1,0 +1,346 @@
+"""All SQL of the dispatch engine. It runs as the owner (the work spans tenants), so every
+statement that writes a message matches it by tenant **and** id, and only from the status the
+engine left it in: a row another worker or a receipt moved on is never overwritten."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, text
+
+from herald.channel.models import Channel
+from herald.kit.repository import Repository
+from herald.message.dispatch_models import WindowSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A due message, locked by this worker's claim transaction."""
+
+    id: UUID
+    tenant_id: UUID
+    channel_id: UUID
+    contact_id: UUID | None
+    campaign_id: UUID | None
+    to_address: str | None
+    body: str | None
+    template: dict[str, Any] | None
+    segments: int | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one send, as one row of the batch's single UPDATE."""
+
+    id: UUID
+    tenant_id: UUID
+    status: str
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    error_reason: str | None = None
+    next_attempt_at: datetime | None = None
+    segments: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    tenant_id: UUID
+    type: str
+    message_id: UUID
+    contact_id: UUID | None
+    campaign_id: UUID | None
+    data: str
+    """JSON text (``orjson.dumps``): unnest carries it as text and it is cast to jsonb."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sendable:
+    """A claimed message granted a share of its channel's caps, priced."""
+
+    id: UUID
+    tenant_id: UUID
+    cost_micros: int | None
+    currency: str | None
+
+
+_CLAIM = text(
+    """
+    SELECT m.id, m.tenant_id, m.channel_id, m.contact_id, m.campaign_id, m.to_address,
+           m.body, m.template, m.segments, m.attempts
+    FROM messages m JOIN channels c ON c.id = m.channel_id
+    WHERE m.status = 'queued' AND m.direction = 'outbound' AND m.next_attempt_at <= :now
+      AND (c.status = 'active' OR (c.status = 'failing' AND c.probe_after <= :now))
+    ORDER BY m.next_attempt_at
+    LIMIT :limit
+    FOR UPDATE OF m SKIP LOCKED
+    """
+)
+
+_RESERVE = text(
+    """
+    INSERT INTO channel_send_windows AS w (channel_id, span, window_start, count, last_grant)
+    VALUES (:channel_id, :span, :start, LEAST(:wanted, :cap), LEAST(:wanted, :cap))
+    ON CONFLICT (channel_id, span, window_start) DO UPDATE
+    SET count = LEAST(:cap, w.count + :wanted),
+        last_grant = LEAST(:cap, w.count + :wanted) - w.count
+    RETURNING last_grant
+    """
+)
+
+_MARK_SENDING = text(
+    """
+    UPDATE messages m
+    SET status = 'sending', attempts = m.attempts + 1, sending_at = :now, updated_at = :now,
+        cost_micros = COALESCE(v.cost, m.cost_micros), currency = COALESCE(v.currency, m.currency)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:costs AS bigint[]),
+                CAST(:currencies AS text[])) AS v(id, tenant_id, cost, currency)
+    WHERE m.id = v.id AND m.tenant_id = v.tenant_id AND m.status = 'queued'
+    """
+)
+
+_POSTPONE = text(
+    """
+    UPDATE messages m
+    SET next_attempt_at = :until, updated_at = :now,
+        error_code = COALESCE(:code, m.error_code), error_reason = COALESCE(:reason, m.error_reason)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[])) AS v(id, tenant_id)
+    WHERE m.id = v.id AND m.tenant_id = v.tenant_id AND m.status = 'queued'
+    """
+)
+
+_FAIL_QUEUED = text(
+    """
+    UPDATE messages m
+    SET status = 'failed', error_code = :code, error_reason = :reason, failed_at = :now,
+        updated_at = :now
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[])) AS v(id, tenant_id)
+    WHERE m.id = v.id AND m.tenant_id = v.tenant_id AND m.status = 'queued'
+    """
+)
+
+_RECORD = text(
+    """
+    UPDATE messages m
+    SET status = v.status,
+        provider_message_id = COALESCE(v.provider_id, m.provider_message_id),
+        error_code = v.code,
+        error_reason = v.reason,
+        next_attempt_at = COALESCE(v.next_at, m.next_attempt_at),
+        segments = COALESCE(v.segments, m.segments),
+        sent_at = CASE WHEN v.status = 'sent' THEN :now ELSE m.sent_at END,
+        failed_at = CASE WHEN v.status = 'failed' THEN :now ELSE m.failed_at END,
+        updated_at = :now
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:statuses AS text[]),
+                CAST(:provider_ids AS text[]), CAST(:codes AS text[]), CAST(:reasons AS text[]),
+                CAST(:next_ats AS timestamptz[]), CAST(:segments AS integer[]))
+         AS v(id, tenant_id, status, provider_id, code, reason, next_at, segments)
+    WHERE m.id = v.id AND m.tenant_id = v.tenant_id AND m.status = 'sending'
+    """
+)
+
+_EVENTS = text(
+    """
+    INSERT INTO events (id, tenant_id, type, message_id, contact_id, campaign_id, occurred_at,
+                        data)
+    SELECT v.id, v.tenant_id, v.type, v.message_id, v.contact_id, v.campaign_id, :now,
+           CAST(v.data AS jsonb)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:types AS text[]),
+                CAST(:messages AS uuid[]), CAST(:contacts AS uuid[]), CAST(:campaigns AS uuid[]),
+                CAST(:data AS text[]))
+         AS v(id, tenant_id, type, message_id, contact_id, campaign_id, data)
+    """
+)
+
+_HEALTH = text(
+    """
+    UPDATE channels
+    SET consecutive_failures = CASE WHEN :ok > 0 THEN 0 ELSE consecutive_failures + :failed END,
+        last_success_at = CASE WHEN :ok > 0 THEN :now ELSE last_success_at END,
+        last_failure_at = CASE WHEN :failed > 0 THEN :now ELSE last_failure_at END,
+        status = CASE
+            WHEN status = 'paused' THEN status
+            WHEN :ok > 0 THEN 'active'
+            WHEN consecutive_failures + :failed >= :threshold THEN 'failing'
+            ELSE status END,
+        status_reason = CASE
+            WHEN status = 'paused' THEN status_reason
+            WHEN :ok > 0 THEN NULL
+            WHEN consecutive_failures + :failed >= :threshold THEN :reason
+            ELSE status_reason END,
+        probe_after = CASE
+            WHEN :ok > 0 THEN NULL
+            WHEN consecutive_failures + :failed >= :threshold THEN :probe_after
+            ELSE probe_after END,
+        updated_at = :now
+    WHERE id = :channel_id
+    """
+)
+
+_STUCK = text(
+    """
+    UPDATE messages m
+    SET status = 'unknown', error_code = 'in_doubt', error_reason = :reason, updated_at = :now
+    WHERE m.status = 'sending' AND m.sending_at < :cutoff
+    RETURNING m.id, m.tenant_id, m.contact_id, m.campaign_id
+    """
+)
+
+
+class DispatchRepository(Repository):
+    async def claim(self, limit: int, now: datetime) -> list[Claimed]:
+        """Lock up to ``limit`` due messages of channels that may send (active, or failing with
+        a probe due); rows locked by another worker are skipped, never waited for."""
+        rows = await self.session.execute(_CLAIM, {"limit": limit, "now": now})
+        return [Claimed(*row) for row in rows]
+
+    async def channels(self, ids: Sequence[UUID]) -> list[Channel]:
+        found = await self.session.scalars(select(Channel).where(Channel.id.in_(ids)))
+        return list(found)
+
+    async def hold_probe(self, channel_id: UUID, until: datetime) -> None:
+        """One probe per open circuit: move the next one out before this one is sent."""
+        await self.session.execute(
+            text("UPDATE channels SET probe_after = :until WHERE id = :id"),
+            {"until": until, "id": channel_id},
+        )
+
+    async def reserve(
+        self, channel_id: UUID, span: WindowSpan, start: datetime, cap: int, wanted: int
+    ) -> int:
+        """Take up to ``wanted`` sends of the window's ``cap``; returns how many were granted.
+        The row lock of the upsert serializes workers, so grants never add up past the cap."""
+        granted = await self.session.scalar(
+            _RESERVE,
+            {
+                "channel_id": channel_id,
+                "span": span.value,
+                "start": start,
+                "cap": cap,
+                "wanted": wanted,
+            },
+        )
+        return int(granted or 0)
+
+    async def mark_sending(self, sendable: Sequence[Sendable], now: datetime) -> None:
+        await self.session.execute(
+            _MARK_SENDING,
+            {
+                "now": now,
+                "ids": [s.id for s in sendable],
+                "tenants": [s.tenant_id for s in sendable],
+                "costs": [s.cost_micros for s in sendable],
+                "currencies": [s.currency for s in sendable],
+            },
+        )
+
+    async def postpone(
+        self,
+        messages: Sequence[Claimed],
+        until: datetime,
+        now: datetime,
+        *,
+        code: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Leave claimed messages queued until ``until`` (with why, when there is a reason)."""
+        await self.session.execute(
+            _POSTPONE,
+            {
+                "until": until,
+                "now": now,
+                "code": code,
+                "reason": reason,
+                "ids": [m.id for m in messages],
+                "tenants": [m.tenant_id for m in messages],
+            },
+        )
+
+    async def fail_queued(
+        self, messages: Sequence[Claimed], code: str, reason: str, now: datetime
+    ) -> None:
+        await self.session.execute(
+            _FAIL_QUEUED,
+            {
+                "code": code,
+                "reason": reason[:500],
+                "now": now,
+                "ids": [m.id for m in messages],
+                "tenants": [m.tenant_id for m in messages],
+            },
+        )
+
+    async def record(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """Every outcome of a batch in one statement."""
+        await self.session.execute(
+            _RECORD,
+            {
+                "now": now,
+                "ids": [o.id for o in outcomes],
+                "tenants": [o.tenant_id for o in outcomes],
+                "statuses": [o.status for o in outcomes],
+                "provider_ids": [o.provider_message_id for o in outcomes],
+                "codes": [o.error_code for o in outcomes],
+                "reasons": [o.error_reason for o in outcomes],
+                "next_ats": [o.next_attempt_at for o in outcomes],
+                "segments": [o.segments for o in outcomes],
+            },
+        )
+
+    async def append_events(
+        self, ids: Sequence[UUID], events: Sequence[EventRow], now: datetime
+    ) -> None:
+        await self.session.execute(
+            _EVENTS,
+            {
+                "now": now,
+                "ids": list(ids),
+                "tenants": [e.tenant_id for e in events],
+                "types": [e.type for e in events],
+                "messages": [e.message_id for e in events],
+                "contacts": [e.contact_id for e in events],
+                "campaigns": [e.campaign_id for e in events],
+                "data": [e.data for e in events],
+            },
+        )
+
+    async def channel_health(
+        self,
+        channel_id: UUID,
+        *,
+        ok: int,
+        failed: int,
+        reason: str | None,
+        threshold: int,
+        probe_after: datetime,
+        now: datetime,
+    ) -> None:
+        """A batch's successes close the circuit; ``threshold`` failures in a row open it."""
+        await self.session.execute(
+            _HEALTH,
+            {
+                "channel_id": channel_id,
+                "ok": ok,
+                "failed": failed,
+                "reason": reason,
+                "threshold": threshold,
+                "probe_after": probe_after,
+                "now": now,
+            },
+        )
+
+    async def mark_stuck_unknown(
+        self, cutoff: datetime, reason: str, now: datetime
+    ) -> list[tuple[UUID, UUID, UUID | None, UUID | None]]:
+        rows = await self.session.execute(_STUCK, {"cutoff": cutoff, "reason": reason, "now": now})
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def sweep_windows(self, before: datetime) -> None:
+        await self.session.execute(
+            text("DELETE FROM channel_send_windows WHERE window_start < :before"),
+            {"before": before},
+        )
