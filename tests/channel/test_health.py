@@ -10,13 +10,15 @@ import httpx
 
 from herald.channel import service
 from herald.channel.models import Channel, ChannelStatus
-from herald.channel.repository import FAILURES_TO_OPEN, PROBE_BACKOFF_SECONDS
+from herald.channel.repository import Breaker
 from herald.kit.database import Database
 from herald.message.models import Message
 from tests.channel.helpers import create, sms_body
 from tests.conftest import TenantFixture
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+FAILURES_TO_OPEN = Breaker().failures_to_open
+PROBE_BACKOFF_SECONDS = Breaker().probe_backoff_seconds
 
 
 def warm(initial: int, per_day: int | None) -> Channel:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 import aiohttp
@@ -20,7 +20,6 @@ from herald.kit.models import utcnow
 from herald.message.dispatch import (
     DispatchPolicy,
     backoff,
-    daily_cap,
     dispatch_once,
     reconcile,
     send_time,
@@ -95,16 +94,6 @@ async def test_a_channel_sends_no_more_than_its_cap_per_second(
     statuses = [m.status for m in await messages_of(db, ids)]
     assert statuses.count(MessageStatus.sent) == 3
     assert statuses.count(MessageStatus.queued) == 7
-
-
-async def test_the_daily_cap_holds_and_warm_up_doubles_it() -> None:
-    today = utcnow()
-    channel = Channel(rate_per_day=1000, warmup_started_on=today.date() - timedelta(days=2))
-    channel.warmup_initial = 50
-    assert daily_cap(channel, today) == 200
-    channel.warmup_started_on = date(2020, 1, 1)
-    assert daily_cap(channel, today) == 1000
-    assert daily_cap(Channel(rate_per_day=None, warmup_started_on=None), today) is None
 
 
 async def test_transient_failures_retry_with_back_off_then_fail_with_the_reason(

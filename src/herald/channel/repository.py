@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -21,10 +22,19 @@ from herald.kit.pagination import PageParams, Slice
 from herald.kit.repository import Repository
 from herald.whatsapp.models import WhatsAppTemplate
 
-FAILURES_TO_OPEN = 5
-"""Consecutive provider failures that open a channel's circuit breaker."""
-PROBE_BACKOFF_SECONDS = 30
 PROBE_BACKOFF_MAX_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class Breaker:
+    """When a channel's circuit opens, and how long its first probe waits (the wait doubles
+    with each failed probe, up to ``PROBE_BACKOFF_MAX_SECONDS``)."""
+
+    failures_to_open: int = 5
+    """Consecutive provider failures that open the circuit."""
+    probe_backoff_seconds: float = 30.0
+
+
 SUCCESS_WRITE_EVERY_SECONDS = 1
 """A healthy channel's ``last_success_at`` is written at most once a second, so the hot path
 does not update the same row for every message it sends."""
@@ -35,22 +45,23 @@ _FAILURE = text(
         SELECT id, status FROM channels WHERE id = :channel_id FOR UPDATE
     )
     UPDATE channels AS c SET
-        consecutive_failures = c.consecutive_failures + 1,
+        consecutive_failures = c.consecutive_failures + :count,
         last_failure_at = :now,
         status = CASE
-            WHEN c.status = 'active' AND c.consecutive_failures + 1 >= :threshold THEN 'failing'
+            WHEN c.status = 'active' AND c.consecutive_failures + :count >= :threshold
+                THEN 'failing'
             ELSE c.status END,
         status_reason = CASE
             WHEN c.status = 'paused' THEN c.status_reason
-            WHEN c.status = 'failing' OR c.consecutive_failures + 1 >= :threshold
+            WHEN c.status = 'failing' OR c.consecutive_failures + :count >= :threshold
                 THEN left(:reason, 500)
             ELSE c.status_reason END,
         probe_after = CASE
-            WHEN c.status = 'paused' OR c.consecutive_failures + 1 < :threshold
+            WHEN c.status = 'paused' OR c.consecutive_failures + :count < :threshold
                 THEN c.probe_after
             ELSE CAST(:now AS timestamptz) + make_interval(secs => least(
                 :backoff_max,
-                :backoff * power(2, least(c.consecutive_failures + 1 - :threshold, 20))
+                :backoff * power(2, least(c.consecutive_failures + :count - :threshold, 20))
             )) END,
         updated_at = :now
     FROM prev
@@ -173,7 +184,9 @@ class ChannelRepository(Repository):
         )
         return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
 
-    async def record_failure(self, channel_id: UUID, now: datetime, reason: str) -> bool:
+    async def record_failure(
+        self, channel_id: UUID, now: datetime, reason: str, breaker: Breaker, count: int
+    ) -> bool:
         row = (
             await self.session.execute(
                 _FAILURE,
@@ -181,8 +194,9 @@ class ChannelRepository(Repository):
                     "channel_id": channel_id,
                     "now": now,
                     "reason": reason,
-                    "threshold": FAILURES_TO_OPEN,
-                    "backoff": PROBE_BACKOFF_SECONDS,
+                    "count": count,
+                    "threshold": breaker.failures_to_open,
+                    "backoff": breaker.probe_backoff_seconds,
                     "backoff_max": PROBE_BACKOFF_MAX_SECONDS,
                 },
             )

@@ -14,7 +14,7 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.channel.models import Channel, ChannelStatus, SenderPool
-from herald.channel.repository import ChannelInUse, ChannelRepository, PoolRepository
+from herald.channel.repository import Breaker, ChannelInUse, ChannelRepository, PoolRepository
 from herald.channel.schemas import (
     ChannelCreate,
     ChannelFilters,
@@ -291,12 +291,18 @@ async def record_success(session: AsyncSession, channel_id: UUID, now: datetime)
 
 
 async def record_failure(
-    session: AsyncSession, channel_id: UUID, now: datetime, reason: str
+    session: AsyncSession,
+    channel_id: UUID,
+    now: datetime,
+    reason: str,
+    *,
+    count: int = 1,
+    breaker: Breaker = Breaker(),
 ) -> bool:
-    """A provider failure (transport or 5xx, not a refused message). ``True`` when this failure
-    just opened the breaker: the channel is now ``failing`` with ``reason`` and is probed after
-    a back-off that doubles with every further failure (30 s up to 15 min)."""
-    return await ChannelRepository(session).record_failure(channel_id, now, reason)
+    """``count`` provider failures (transport or 5xx, not a refused message). ``True`` when
+    they just opened the breaker: the channel is now ``failing`` with ``reason`` and is probed
+    after a back-off that doubles with every further failure (30 s up to 15 min)."""
+    return await ChannelRepository(session).record_failure(channel_id, now, reason, breaker, count)
 
 
 def may_probe(channel: Channel, now: datetime) -> bool:

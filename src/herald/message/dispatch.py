@@ -36,7 +36,10 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.channel import service as channels
 from herald.channel.models import Channel, ChannelStatus
+from herald.channel.repository import Breaker
+from herald.channel.service import daily_cap
 from herald.contact.models import ChannelKind, ConsentMethod, ConsentStatus
 from herald.contact.schemas import ConsentChange
 from herald.contact.service import change_consent
@@ -264,20 +267,10 @@ def caps_of(channel: Channel, now: datetime) -> list[tuple[WindowSpan, int]]:
     caps = [(WindowSpan.second, channel.rate_per_second)]
     if channel.rate_per_minute is not None:
         caps.append((WindowSpan.minute, channel.rate_per_minute))
-    day = daily_cap(channel, now)
+    day = daily_cap(channel, now.date())
     if day is not None:
         caps.append((WindowSpan.day, day))
     return caps
-
-
-def daily_cap(channel: Channel, now: datetime) -> int | None:
-    """The day's cap: during warm-up ``warmup_initial`` doubling each day since the start,
-    up to ``rate_per_day`` (or without end when no daily cap is set)."""
-    if channel.warmup_started_on is None:
-        return channel.rate_per_day
-    days = max((now.date() - channel.warmup_started_on).days, 0)
-    warming: int = channel.warmup_initial * 2 ** min(days, 40)
-    return warming if channel.rate_per_day is None else min(warming, channel.rate_per_day)
 
 
 def window_start(span: WindowSpan, now: datetime) -> datetime:
@@ -539,16 +532,14 @@ async def _health(
         elif isinstance(result, RetryLater):
             counts[1] += 1
             reasons[job.channel.id] = f"{result.code}: {result.reason}"[:500]
+    breaker = Breaker(policy.breaker_threshold, policy.probe_interval)
     for channel_id, (ok, failed) in tally.items():
-        if ok or failed:
-            await repo.channel_health(
-                channel_id,
-                ok=ok,
-                failed=failed,
-                reason=reasons.get(channel_id),
-                threshold=policy.breaker_threshold,
-                probe_after=now + timedelta(seconds=policy.probe_interval),
-                now=now,
+        if ok:
+            await channels.record_success(repo.session, channel_id, now)
+        elif failed:
+            reason = reasons[channel_id]
+            await channels.record_failure(
+                repo.session, channel_id, now, reason, count=failed, breaker=breaker
             )
 
 

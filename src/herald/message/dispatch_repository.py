@@ -156,31 +156,6 @@ _EVENTS = text(
     """
 )
 
-_HEALTH = text(
-    """
-    UPDATE channels
-    SET consecutive_failures = CASE WHEN :ok > 0 THEN 0 ELSE consecutive_failures + :failed END,
-        last_success_at = CASE WHEN :ok > 0 THEN :now ELSE last_success_at END,
-        last_failure_at = CASE WHEN :failed > 0 THEN :now ELSE last_failure_at END,
-        status = CASE
-            WHEN status = 'paused' THEN status
-            WHEN :ok > 0 THEN 'active'
-            WHEN consecutive_failures + :failed >= :threshold THEN 'failing'
-            ELSE status END,
-        status_reason = CASE
-            WHEN status = 'paused' THEN status_reason
-            WHEN :ok > 0 THEN NULL
-            WHEN consecutive_failures + :failed >= :threshold THEN :reason
-            ELSE status_reason END,
-        probe_after = CASE
-            WHEN :ok > 0 THEN NULL
-            WHEN consecutive_failures + :failed >= :threshold THEN :probe_after
-            ELSE probe_after END,
-        updated_at = :now
-    WHERE id = :channel_id
-    """
-)
-
 _STUCK = text(
     """
     UPDATE messages m
@@ -305,31 +280,6 @@ class DispatchRepository(Repository):
                 "contacts": [e.contact_id for e in events],
                 "campaigns": [e.campaign_id for e in events],
                 "data": [e.data for e in events],
-            },
-        )
-
-    async def channel_health(
-        self,
-        channel_id: UUID,
-        *,
-        ok: int,
-        failed: int,
-        reason: str | None,
-        threshold: int,
-        probe_after: datetime,
-        now: datetime,
-    ) -> None:
-        """A batch's successes close the circuit; ``threshold`` failures in a row open it."""
-        await self.session.execute(
-            _HEALTH,
-            {
-                "channel_id": channel_id,
-                "ok": ok,
-                "failed": failed,
-                "reason": reason,
-                "threshold": threshold,
-                "probe_after": probe_after,
-                "now": now,
             },
         )
 
