@@ -22,6 +22,10 @@ from herald.runtime.supervisor import WORKER_SHUTDOWN_TIMEOUT, herald_command
 
 START_TIMEOUT = 120.0
 KEY_LINE = re.compile(r"Authorization: Bearer (\S+)' (\S+)/v1/tenant")
+SEND_LINE = re.compile(
+    r"Authorization: Bearer (\S+)' -H 'Content-Type: application/json' -d '([^']+)' "
+    r"(\S+/v1/messages)"
+)
 
 
 def free_port() -> int:
@@ -117,6 +121,7 @@ def test_up_serves_everything_and_ctrl_c_leaves_no_process(up: Up) -> None:
     assert tenant.status_code == 200
     assert httpx.get(f"{up.sim}/healthz").status_code == 200
     assert f"Simulator  {up.sim}" in banner
+    _send_one_sms_as_the_banner_shows(up, banner)
     children = up.children()
     assert {p.cmdline()[-1] for p in children} == {"api", str(WORKER_SHUTDOWN_TIMEOUT)}
     assert len(children) == 2
@@ -128,6 +133,28 @@ def test_up_serves_everything_and_ctrl_c_leaves_no_process(up: Up) -> None:
     assert _all_gone(pids)
     assert "did not stop in time" not in up.output.read_text()
     assert not (up.data_dir / "postgres" / "postmaster.pid").exists()
+
+
+def _send_one_sms_as_the_banner_shows(up: Up, banner: str) -> None:
+    """The newcomer's first message: the banner's curl line, then the worker sends it to the
+    simulator mounted by the API."""
+    match = SEND_LINE.search(banner)
+    assert match is not None, banner
+    key, body, url = match.groups()
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    accepted = httpx.post(url, content=body, headers=headers)
+    assert accepted.status_code == 202, accepted.text
+    message_url = f"{up.api}/v1/messages/{accepted.json()['id']}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        message = httpx.get(message_url, headers=headers).json()
+        if message["status"] != "queued" and message["status"] != "sending":
+            break
+        time.sleep(0.2)
+    assert message["status"] in {"sent", "delivered"}, message
+    seen = httpx.get(f"{up.sim}/messages", params={"limit": 10}).json()
+    items = seen["items"] if isinstance(seen, dict) else seen
+    assert [m["to"] for m in items if m.get("body") == "Hello from Herald"] == ["+12025550143"]
 
 
 def test_a_dying_child_stops_the_rest_and_fails(up: Up) -> None:
