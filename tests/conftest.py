@@ -25,6 +25,7 @@ from psycopg import sql
 from herald.app import create_app
 from herald.auth.service import issue_api_key
 from herald.kit.context import Role
+from herald.kit.crypto import Keyring, load_keyring, use_keyring
 from herald.kit.database import Database, normalize_url
 from herald.kit.embedded import (
     ensure_database,
@@ -94,6 +95,20 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         demo=False,
     )
+
+
+@pytest.fixture(scope="session")
+def session_keyring(settings: Settings) -> Keyring:
+    return load_keyring(settings)
+
+
+@pytest.fixture(autouse=True)
+def keyring(session_keyring: Keyring) -> Iterator[Keyring]:
+    """Every test runs under this run's keyring, whatever an earlier test installed: an app
+    or a benchmark built with other settings installs its own, and a value encrypted under
+    one keyring cannot be read under another (a worker process reads this run's data dir)."""
+    with use_keyring(session_keyring):
+        yield session_keyring
 
 
 @pytest.fixture

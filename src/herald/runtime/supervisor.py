@@ -189,7 +189,9 @@ def http_status(url: str) -> int | None:
 
 def send_example(api: str, demo: DemoAccess) -> str:
     """The curl line sending one SMS through the demo's simulator channel."""
-    body = f'{{"channel_id": "{demo.channel_id}", "to": "+12025550143", "body": "Hello from Herald"}}'
+    body = (
+        f'{{"channel_id": "{demo.channel_id}", "to": "+12025550143", "body": "Hello from Herald"}}'
+    )
     return (
         f"curl -H 'Authorization: Bearer {demo.api_key}' -H 'Content-Type: application/json' "
         f"-d '{body}' {api}/v1/messages  (then see it: curl {api}/sim/messages)"

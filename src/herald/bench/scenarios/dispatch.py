@@ -34,7 +34,7 @@ from herald.bench.scenarios.api import api_server
 from herald.bench.types import BenchContext, Measurement
 from herald.channel.models import Channel
 from herald.contact.models import ChannelKind
-from herald.kit.crypto import configure_keyring, load_keyring
+from herald.kit.crypto import load_keyring, use_keyring
 from herald.kit.ids import new_id
 from herald.message.dispatch import DispatchPolicy
 from herald.providers.simulator.wire import MESSAGES_PATH
@@ -170,8 +170,14 @@ async def _cpu_seconds(pid: int) -> float:
 
 
 async def run(ctx: BenchContext, size: int) -> Measurement:
-    """``size`` messages (default 200,000) through one worker, and the bare-client baseline."""
-    configure_keyring(load_keyring(Settings(data_dir=ctx.workdir)))
+    """``size`` messages (default 200,000) through one worker, and the bare-client baseline.
+    Channel configs are encrypted with the keyring the worker will read (the bench's data
+    dir), and the process keyring is restored afterwards."""
+    with use_keyring(load_keyring(Settings(data_dir=ctx.workdir))):
+        return await _measure(ctx, size)
+
+
+async def _measure(ctx: BenchContext, size: int) -> Measurement:
     policy = DispatchPolicy()
     concurrency = policy.concurrency * policy.lanes
     async with api_server(ctx) as (base, api_pid):
