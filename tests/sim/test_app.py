@@ -224,14 +224,14 @@ INBOUND_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("wire", "to", "code", "settings"), INBOUND_CASES)
+@pytest.mark.parametrize(("wire", "to", "code", "channel_config"), INBOUND_CASES)
 async def test_inbound_messages_arrive_signed_in_each_format(
     client: httpx.AsyncClient,
     receiver: Receiver,
     wire: str,
     to: str,
     code: str,
-    settings: dict[str, str],
+    channel_config: dict[str, str],
 ) -> None:
     callback = f"{receiver.url}/v1/hooks/{code}/1/inbound"
     await client.put(
@@ -245,7 +245,7 @@ async def test_inbound_messages_arrive_signed_in_each_format(
     assert sent.status_code == 202
     posted = await receiver.next()
     provider = PROVIDERS[code]
-    config = provider.config_schema.model_validate(settings)
+    config = provider.config_schema.model_validate(channel_config)
     assert provider.verify(config, callback, posted.headers, posted.body)
     [event] = provider.parse(config, posted.body, posted.headers["Content-Type"])
     assert isinstance(event, Inbound)
