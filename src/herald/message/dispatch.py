@@ -31,7 +31,6 @@ from typing import Any
 from uuid import UUID
 
 import aiohttp
-import orjson
 import structlog
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,16 +47,15 @@ from herald.cost.service import country_of_phone, load_price_table
 from herald.kit.context import SYSTEM
 from herald.kit.database import Database
 from herald.kit.errors import HeraldError
-from herald.kit.ids import new_id
 from herald.kit.models import utcnow
 from herald.message.dispatch_models import WindowSpan
 from herald.message.dispatch_repository import (
     Claimed,
     DispatchRepository,
-    EventRow,
     Outcome,
     Sendable,
 )
+from herald.message.repository import NewEvent, record_events
 from herald.providers.base import (
     Accepted,
     Failed,
@@ -224,11 +222,12 @@ async def _fail_unsent(
 ) -> None:
     """Fail messages that can never be sent as things stand, before any provider call."""
     await repo.fail_queued(messages, CHANNEL_UNUSABLE, reason, now)
-    data = orjson.dumps({"error_code": CHANNEL_UNUSABLE, "error_reason": reason}).decode()
+    data = {"error_code": CHANNEL_UNUSABLE, "error_reason": reason}
     events = [
-        EventRow(m.tenant_id, "failed", m.id, m.contact_id, m.campaign_id, data) for m in messages
+        _event(m.tenant_id, "failed", m.id, m.contact_id, m.campaign_id, data, now)
+        for m in messages
     ]
-    await repo.append_events([new_id() for _ in events], events, now)
+    await record_events(repo.session, events)
 
 
 def send_time(now: datetime) -> datetime:
@@ -417,10 +416,10 @@ async def record_results(
     events = [
         event
         for job, outcome in zip(jobs, outcomes, strict=True)
-        for event in _events(job, outcome)
+        for event in _events(job, outcome, now)
     ]
     if events:
-        await repo.append_events([new_id() for _ in events], events, now)
+        await record_events(repo.session, events)
     await _health(repo, jobs, results, policy, now)
     await _opt_out(session, jobs, results)
     await _refund(session, jobs, outcomes)
@@ -490,7 +489,27 @@ def backoff(attempts: int, retry_after: float | None, policy: DispatchPolicy) ->
     return max(delay, retry_after or 0.0)
 
 
-def _events(job: Job, outcome: Outcome) -> list[EventRow]:
+def _event(
+    tenant_id: UUID,
+    kind: str,
+    message_id: UUID,
+    contact_id: UUID | None,
+    campaign_id: UUID | None,
+    data: dict[str, Any],
+    now: datetime,
+) -> NewEvent:
+    return NewEvent(
+        tenant_id=tenant_id,
+        type=kind,
+        message_id=message_id,
+        contact_id=contact_id,
+        campaign_id=campaign_id,
+        data=data,
+        occurred_at=now,
+    )
+
+
+def _events(job: Job, outcome: Outcome, now: datetime) -> list[NewEvent]:
     types = {"sent": "sent", "failed": "failed"}
     kind = types.get(outcome.status)
     if kind is None:
@@ -502,13 +521,8 @@ def _events(job: Job, outcome: Outcome) -> list[EventRow]:
         data.update(error_code=outcome.error_code, error_reason=outcome.error_reason)
     message = job.message
     return [
-        EventRow(
-            message.tenant_id,
-            kind,
-            message.id,
-            message.contact_id,
-            message.campaign_id,
-            orjson.dumps(data).decode(),
+        _event(
+            message.tenant_id, kind, message.id, message.contact_id, message.campaign_id, data, now
         )
     ]
 
@@ -592,8 +606,8 @@ async def reconcile(session: AsyncSession, policy: DispatchPolicy, now: datetime
     )
     settled = await repo.mark_stuck_unknown(cutoff, reason, now)
     if settled:
-        data = orjson.dumps({"status": "unknown", "reason": reason}).decode()
-        events = [EventRow(t, "failed", m, c, k, data) for m, t, c, k in settled]
-        await repo.append_events([new_id() for _ in events], events, now)
+        data = {"status": "unknown", "reason": reason}
+        events = [_event(t, "failed", m, c, k, data, now) for m, t, c, k in settled]
+        await record_events(repo.session, events)
     await repo.sweep_windows(now - timedelta(days=2))
     return len(settled)

@@ -48,17 +48,6 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True)
-class EventRow:
-    tenant_id: UUID
-    type: str
-    message_id: UUID
-    contact_id: UUID | None
-    campaign_id: UUID | None
-    data: str
-    """JSON text (``orjson.dumps``): unnest carries it as text and it is cast to jsonb."""
-
-
-@dataclass(frozen=True, slots=True)
 class Sendable:
     """A claimed message granted a share of its channel's caps, priced."""
 
@@ -140,19 +129,6 @@ _RECORD = text(
                 CAST(:next_ats AS timestamptz[]), CAST(:segments AS integer[]))
          AS v(id, tenant_id, status, provider_id, code, reason, next_at, segments)
     WHERE m.id = v.id AND m.tenant_id = v.tenant_id AND m.status = 'sending'
-    """
-)
-
-_EVENTS = text(
-    """
-    INSERT INTO events (id, tenant_id, type, message_id, contact_id, campaign_id, occurred_at,
-                        data)
-    SELECT v.id, v.tenant_id, v.type, v.message_id, v.contact_id, v.campaign_id, :now,
-           CAST(v.data AS jsonb)
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:types AS text[]),
-                CAST(:messages AS uuid[]), CAST(:contacts AS uuid[]), CAST(:campaigns AS uuid[]),
-                CAST(:data AS text[]))
-         AS v(id, tenant_id, type, message_id, contact_id, campaign_id, data)
     """
 )
 
@@ -263,23 +239,6 @@ class DispatchRepository(Repository):
                 "reasons": [o.error_reason for o in outcomes],
                 "next_ats": [o.next_attempt_at for o in outcomes],
                 "segments": [o.segments for o in outcomes],
-            },
-        )
-
-    async def append_events(
-        self, ids: Sequence[UUID], events: Sequence[EventRow], now: datetime
-    ) -> None:
-        await self.session.execute(
-            _EVENTS,
-            {
-                "now": now,
-                "ids": list(ids),
-                "tenants": [e.tenant_id for e in events],
-                "types": [e.type for e in events],
-                "messages": [e.message_id for e in events],
-                "contacts": [e.contact_id for e in events],
-                "campaigns": [e.campaign_id for e in events],
-                "data": [e.data for e in events],
             },
         )
 
