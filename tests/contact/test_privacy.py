@@ -108,7 +108,7 @@ async def test_bulk_tagging_skips_erased_contacts(
     contact = await create_contact(client, tenant)
     await client.delete(f"/v1/contacts/{contact['id']}?erase=true", headers=tenant.headers)
     response = await client.post(
-        "/v1/contacts/bulk/tags", json={"add": ["vip"]}, headers=tenant.headers
+        "/v1/contacts/bulk/tags", json={"add": ["vip"], "all": True}, headers=tenant.headers
     )
     assert response.json() == {"matched": 0, "changed": 0}
     async with db.tenant_session(tenant.id) as session:

@@ -263,7 +263,9 @@ class TestReadUpdateDelete:
             f"{url}/consent", json={"channel": "sms", "status": "opted_in"}, headers=headers
         )
         assert consent.status_code == 403
-        bulk = await client.post("/v1/contacts/bulk/tags", json={"add": ["x"]}, headers=headers)
+        bulk = await client.post(
+            "/v1/contacts/bulk/tags", json={"add": ["x"], "all": True}, headers=headers
+        )
         assert bulk.status_code == 403
         assert (await client.get(url, headers=tenant.headers)).json()["first_name"] == "Kept"
 
@@ -381,7 +383,9 @@ class TestBulkTags:
     ) -> None:
         mine = await create_contact(client, tenant, tags=["x"])
         response = await client.post(
-            "/v1/contacts/bulk/tags", json={"remove": ["x"]}, headers=other_tenant.headers
+            "/v1/contacts/bulk/tags",
+            json={"remove": ["x"], "all": True},
+            headers=other_tenant.headers,
         )
         assert response.json()["changed"] == 0
         got = await client.get(f"/v1/contacts/{mine['id']}", headers=tenant.headers)
@@ -400,3 +404,36 @@ class TestBulkTags:
         )
         assert unknown.status_code == 422
         assert "colour" in unknown.json()["detail"]
+
+    async def test_everyone_must_be_said_out_loud(
+        self, client: httpx.AsyncClient, tenant: TenantFixture
+    ) -> None:
+        """A misspelled selector used to be ignored and tag every contact of the tenant."""
+        contact = await create_contact(client, tenant)
+        url = f"/v1/contacts/{contact['id']}"
+        misspelled = await client.post(
+            "/v1/contacts/bulk/tags",
+            json={"add": ["vip"], "contact_ids": [contact["id"]]},
+            headers=tenant.headers,
+        )
+        assert misspelled.status_code == 422
+        assert misspelled.json()["errors"] == [
+            {"field": "contact_ids", "message": "Extra inputs are not permitted"}
+        ]
+        bare = await client.post(
+            "/v1/contacts/bulk/tags", json={"add": ["vip"]}, headers=tenant.headers
+        )
+        assert bare.status_code == 422
+        assert '"all": true' in bare.json()["detail"]
+        both = await client.post(
+            "/v1/contacts/bulk/tags",
+            json={"add": ["vip"], "all": True, "filter": {"source": "api"}},
+            headers=tenant.headers,
+        )
+        assert both.status_code == 422
+        assert (await client.get(url, headers=tenant.headers)).json()["tags"] == []
+        everyone = await client.post(
+            "/v1/contacts/bulk/tags", json={"add": ["vip"], "all": True}, headers=tenant.headers
+        )
+        assert everyone.json() == {"matched": 1, "changed": 1}
+        assert (await client.get(url, headers=tenant.headers)).json()["tags"] == ["vip"]

@@ -23,6 +23,8 @@ class ApiKeyRead(BaseModel):
 
 
 class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=200)
     role: Role = Role.admin
     expires_at: datetime | None = None
@@ -33,6 +35,8 @@ class ApiKeyCreated(ApiKeyRead):
 
 
 class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     email: EmailStr
     password: str = Field(min_length=1, max_length=1024)
     tenant_id: UUID | None = Field(
@@ -52,15 +56,21 @@ class TokenPairRead(BaseModel):
 
 
 class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
 class MagicLinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     email: EmailStr
     tenant_id: UUID | None = None
 
 
 class MagicLinkVerify(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     token: str = Field(min_length=1, max_length=200)
 
 
@@ -69,5 +79,7 @@ class Accepted(BaseModel):
 
 
 class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(max_length=1024, description=f"At least {MIN_LENGTH} characters.")

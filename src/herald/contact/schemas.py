@@ -82,6 +82,8 @@ CustomFields = Annotated[dict[str, Any], AfterValidator(check_custom_fields)]
 class ContactFields(BaseModel):
     """The editable fields shared by create and update."""
 
+    model_config = ConfigDict(extra="forbid")
+
     email: Email | None = None
     first_name: FirstName | None = None
     last_name: LastName | None = None
@@ -184,18 +186,36 @@ class ContactFilter(BaseModel):
 
 
 class BulkTags(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     add: list[Tag] = Field(default_factory=list, max_length=50)
     remove: list[Tag] = Field(default_factory=list, max_length=50)
     filter: ContactFilter = Field(default_factory=ContactFilter)
+    all: bool = Field(
+        default=False, description="Act on every contact of the tenant; required without a filter."
+    )
 
     @model_validator(mode="after")
     def _something_to_do(self) -> BulkTags:
         if not self.add and not self.remove:
             raise ValueError("give tags to add, to remove, or both")
+        self._selection_is_explicit()
         both = set(self.add) & set(self.remove)
         if both:
             raise ValueError(f"tags both added and removed: {sorted(both)}")
         return self
+
+    def _selection_is_explicit(self) -> None:
+        """A request that selects nothing would act on every contact: a misspelled filter must
+        not tag the whole tenant, so "everyone" is said out loud."""
+        has_filter = bool(self.filter.model_dump(exclude_none=True))
+        if not has_filter and not self.all:
+            raise ValueError(
+                'select contacts with a non-empty "filter", or send "all": true to act on every '
+                "contact"
+            )
+        if has_filter and self.all:
+            raise ValueError('"all": true selects every contact: send it without a "filter"')
 
 
 class BulkTagsResult(BaseModel):
@@ -204,6 +224,8 @@ class BulkTagsResult(BaseModel):
 
 
 class ConsentChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     channel: ChannelKind
     status: ConsentStatus
     method: ConsentMethod = ConsentMethod.api
@@ -251,6 +273,8 @@ class DncReasonIn(StrEnum):
 
 
 class DncCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     phone: str = Field(min_length=1, max_length=40)
     reason: DncReasonIn = DncReasonIn.manual
     note: str | None = Field(default=None, max_length=500)
@@ -269,6 +293,8 @@ class DncRead(BaseModel):
 
 
 class DncBulk(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     phones: list[str] = Field(min_length=1, max_length=MAX_BULK_PHONES)
     reason: DncReasonIn = DncReasonIn.manual
     note: str | None = Field(default=None, max_length=500)
@@ -287,6 +313,8 @@ class DncBulkResult(BaseModel):
 
 
 class DncBulkRemove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     phones: list[str] = Field(min_length=1, max_length=MAX_BULK_PHONES)
     country: Country | None = None
 
@@ -298,6 +326,8 @@ class DncBulkRemoveResult(BaseModel):
 
 
 class SuppressionRuleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=200)
     window_days: int = Field(default=90, ge=1, le=3650)
     channel: ChannelKind | None = Field(default=None, description="Empty: every channel.")
@@ -306,6 +336,8 @@ class SuppressionRuleCreate(BaseModel):
 
 
 class SuppressionRuleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     window_days: int | None = Field(default=None, ge=1, le=3650)
     channel: ChannelKind | None = None

@@ -8,6 +8,8 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,99}$"
 
 
 class SecretPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     value: str = Field(min_length=1, max_length=16_384, description="Write-only; never returned.")
     description: str | None = Field(default=None, max_length=500)
 

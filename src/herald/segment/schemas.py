@@ -34,6 +34,8 @@ class SegmentCreate(BaseModel):
     """Either ``rules`` or a ``preset`` (``all``, ``male``, ``female``, ``tag:<name>``), which
     is expanded to the rules it stands for; ``name`` defaults to the preset's."""
 
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)
     rules: dict[str, Any] | None = Field(default=None, description=RULES_DESCRIPTION)
@@ -49,12 +51,16 @@ class SegmentCreate(BaseModel):
 
 
 class SegmentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)
     rules: dict[str, Any] | None = Field(default=None, description=RULES_DESCRIPTION)
 
 
 class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     rules: dict[str, Any] = Field(description=RULES_DESCRIPTION)
     sample: int = Field(default=20, ge=0, le=MAX_SAMPLE)
     channel: ChannelKind | None = None

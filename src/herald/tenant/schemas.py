@@ -113,6 +113,8 @@ class TenantCreate(BaseModel):
 
 
 class TenantUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     country: str | None = Field(default=None, pattern="^[A-Z]{2}$")
     currency: str | None = Field(default=None, pattern="^[A-Z]{3}$")

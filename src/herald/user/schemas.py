@@ -18,10 +18,14 @@ class MemberRead(BaseModel):
 
 
 class MemberUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     role: Role
 
 
 class InvitationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     email: EmailStr
     role: Role = Role.agent
 
@@ -38,6 +42,8 @@ class InvitationRead(BaseModel):
 
 
 class InvitationAccept(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     token: str = Field(min_length=1, max_length=200)
     password: str | None = Field(
         default=None,
