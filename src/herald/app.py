@@ -11,6 +11,7 @@ from herald.audit.service import install_audit_listener
 from herald.kit.crypto import configure_keyring, load_keyring
 from herald.kit.database import Database, database_url
 from herald.kit.errors import install_error_handlers
+from herald.kit.limits import BodyLimitMiddleware, BodyLimits
 from herald.kit.mailer import build_mailer
 from herald.kit.observability import (
     Metrics,
@@ -18,6 +19,7 @@ from herald.kit.observability import (
     configure_logging,
     metrics_endpoint,
 )
+from herald.kit.proxy import TrustedProxyMiddleware
 from herald.routers import ROUTERS
 from herald.settings import Settings, get_settings
 from herald.sim.app import PREFIX as SIM_PREFIX
@@ -74,6 +76,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     configure_keyring(load_keyring(settings))
     install_audit_listener()
     app.state.metrics = Metrics()
+    # The last added runs first: request id and logging around everything, then the real
+    # client, then the body limit before any route reads a byte.
+    app.add_middleware(
+        BodyLimitMiddleware, limits=BodyLimits(settings.max_body_bytes, settings.body_limits)
+    )
+    app.add_middleware(TrustedProxyMiddleware, proxies=settings.trusted_proxies)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in ROUTERS:

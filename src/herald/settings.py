@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     auth_rate_limit_per_minute: int = Field(
         default=10, description="Sign-in attempts per minute per IP and per email (all replicas)."
     )
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; "
+        "default none: the client is the TCP peer.",
+    )
+
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1, description="Largest request body, unless a prefix says more."
+    )
+    body_limits: dict[str, int] = Field(
+        default_factory=lambda: {"/v1/imports": 200 * 1024 * 1024, "/v1/hooks/": 256 * 1024},
+        description='JSON {"<path prefix>": bytes}: the longest matching prefix sets the limit.',
+    )
 
     mailer: str = Field(default="console", description="console | smtp")
     smtp_host: str = Field(default="localhost", description="SMTP server, with mailer=smtp.")
@@ -61,6 +74,14 @@ class Settings(BaseSettings):
         default="postpaid",
         description="Billing mode of new wallets: postpaid records costs, prepaid needs credits.",
     )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """``10.0.0.0/8,192.168.1.7`` in the environment; a list when given in code."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def base_url(self) -> str:

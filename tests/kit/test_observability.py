@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
 import pytest_asyncio
+import structlog
 
 from herald.app import create_app
 from herald.kit.database import Database
-from herald.kit.observability import use_json_logs
+from herald.kit.observability import UVICORN_LOGGERS, configure_logging, use_json_logs
 from herald.settings import Settings
 from tests.conftest import TenantFixture
 
@@ -108,3 +110,59 @@ class TestMetrics:
         paths = (await client.get("/openapi.json")).json()["paths"]
         assert "/metrics" not in paths
         assert "/v1/audit-log" in paths
+
+
+class TestUvicornLogs:
+    @pytest.fixture
+    def uvicorn_loggers(self) -> Iterator[None]:
+        """uvicorn's own setup, as ``uvicorn.run`` leaves it before the app is built: a
+        handler on its error and access loggers, or none and no propagation when the access
+        log is off."""
+        saved = {
+            name: (logging.getLogger(name).handlers, logging.getLogger(name).propagate)
+            for name in UVICORN_LOGGERS
+        }
+        for name in UVICORN_LOGGERS:
+            logging.getLogger(name).handlers = [logging.StreamHandler()]
+            logging.getLogger(name).propagate = False
+        yield
+        for name, (handlers, propagate) in saved.items():
+            logging.getLogger(name).handlers = handlers
+            logging.getLogger(name).propagate = propagate
+
+    @pytest.mark.usefixtures("uvicorn_loggers")
+    def test_their_lines_are_ours(
+        self, settings: Settings, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        configure_logging(settings.model_copy(update={"log_json": True}))
+        capsys.readouterr()
+        logging.getLogger("uvicorn.error").error("Started server process [%d]", 7)
+        logging.getLogger("uvicorn.access").info('%s - "%s %s"', "10.0.0.1", "GET", "/healthz")
+        error, access = log_lines(capsys.readouterr().err)
+        assert error["event"] == "Started server process [7]"
+        assert error["level"] == "error" and error["logger"] == "uvicorn.error"
+        assert access["event"] == '10.0.0.1 - "GET /healthz"'
+        assert access["logger"] == "uvicorn.access"
+
+    @pytest.mark.usefixtures("uvicorn_loggers")
+    def test_a_turned_off_access_log_stays_off(
+        self, settings: Settings, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        logging.getLogger("uvicorn.access").handlers = []
+        configure_logging(settings.model_copy(update={"log_json": True}))
+        capsys.readouterr()
+        logging.getLogger("uvicorn.access").info("GET /healthz")
+        assert log_lines(capsys.readouterr().err) == []
+
+    def test_a_traceback_is_a_field(
+        self, settings: Settings, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        configure_logging(settings.model_copy(update={"log_json": True}))
+        capsys.readouterr()
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            structlog.get_logger("herald.test").exception("failed", job="x")
+        [line] = log_lines(capsys.readouterr().err)
+        assert line["level"] == "error" and line["job"] == "x"
+        assert line["exception"].startswith("Traceback") and "ValueError: boom" in line["exception"]

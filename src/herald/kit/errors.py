@@ -16,6 +16,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+_TITLES = {413: "Content too large"}
+"""RFC 9110's names where Python's ``HTTPStatus`` still has older ones."""
 
 
 class HeraldError(Exception):
@@ -84,13 +86,43 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
+def _describe_validation(errors: list[Any], body: Any) -> tuple[str, list[dict[str, Any]]]:
+    invalid_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if invalid_json is not None:
+        return _describe_invalid_json(invalid_json, body), []
     fields = []
     for err in errors:
         location = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         fields.append({"field": location, "message": err.get("msg", "invalid")})
     summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
     return f"The request is invalid. {summary}", fields
+
+
+def _describe_invalid_json(error: dict[str, Any], body: Any) -> str:
+    """FastAPI reports a JSON syntax error as a character offset in the error's location; a
+    person needs the line and column, and no field (the body never became fields)."""
+    reason = str(error.get("ctx", {}).get("error", "syntax error"))
+    position = error.get("loc", ("body", None))[-1]
+    if isinstance(position, int) and isinstance(body, str):
+        line = body.count("\n", 0, position) + 1
+        column = position - (body.rfind("\n", 0, position) + 1) + 1
+        reason = f"{reason} at line {line} column {column}"
+    return (
+        f"The body is not valid JSON: {reason}. Send a JSON document with Content-Type "
+        "application/json."
+    )
+
+
+def internal_error(request: Request) -> JSONResponse:
+    """What an unexpected exception answers: no detail of the failure leaks; the request id
+    finds it in the logs."""
+    return problem(
+        request,
+        500,
+        "Internal error",
+        "The server failed to handle this request. Retry later; if it keeps failing, report "
+        "the request_id.",
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -100,7 +132,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail, fields = _describe_validation(list(exc.errors()))
+        detail, fields = _describe_validation(list(exc.errors()), exc.body)
         return problem(request, 422, "Unprocessable content", detail, errors=fields)
 
     @app.exception_handler(DataError)
@@ -129,7 +161,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = HTTPStatus(exc.status_code).phrase
+        title = _TITLES.get(exc.status_code) or HTTPStatus(exc.status_code).phrase
         detail = str(exc.detail) if exc.detail else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route matches {request.method} {request.url.path}; see /docs."

