@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import update
@@ -14,6 +15,12 @@ from tests.conftest import TenantFixture
 
 async def _attempt(client: httpx.AsyncClient, person: Person, password: str) -> httpx.Response:
     return await client.post("/v1/auth/login", json={"email": person.email, "password": password})
+
+
+def _without_request_id(response: httpx.Response) -> dict[str, Any]:
+    body: dict[str, Any] = response.json()
+    body.pop("request_id")
+    return body
 
 
 async def _user(db: Database, person: Person) -> User:
@@ -36,12 +43,30 @@ class TestLockout:
         for _ in range(settings.lockout_threshold):
             assert (await _attempt(client, person, "wrong password")).status_code == 401
         assert (await _user(db, person)).locked_until is not None
-        # Only the right password learns of the lock; it is refused while the lock holds.
         locked = await _attempt(client, person, person.password)
-        assert locked.status_code == 423
-        assert "locked until" in locked.json()["detail"]
-        assert locked.json()["locked_until"]
-        assert int(locked.headers["Retry-After"]) > 0
+        assert locked.status_code == 401
+        assert "locked" in locked.json()["detail"] and "magic link" in locked.json()["detail"]
+
+    async def test_a_locked_account_answers_alike_for_every_password(
+        self,
+        client: httpx.AsyncClient,
+        tenant: TenantFixture,
+        make_user: MakeUser,
+        settings: Settings,
+        db: Database,
+    ) -> None:
+        """Were the right password answered apart, guessing could go on during the lock and the
+        lock would confirm the right guess."""
+        person = await make_user(tenant.id)
+        for _ in range(settings.lockout_threshold):
+            await _attempt(client, person, "wrong password")
+        right = await _attempt(client, person, person.password)
+        wrong = await _attempt(client, person, "yet another guess")
+        assert right.status_code == wrong.status_code == 401
+        assert _without_request_id(right) == _without_request_id(wrong)
+        assert dict(right.headers).keys() == dict(wrong.headers).keys()
+        user = await _user(db, person)
+        assert user.failed_login_attempts == 0 and user.last_login_at is None
 
     async def test_a_lock_looks_like_a_wrong_password_to_a_guesser(
         self,

@@ -22,7 +22,7 @@ from herald.auth.repository import MagicLinkRepository, RefreshTokenRepository
 from herald.auth.service import ensure_tenant_active
 from herald.kit.context import Role
 from herald.kit.database import Database
-from herald.kit.errors import Forbidden, HeraldError, Locked, Unauthorized
+from herald.kit.errors import Forbidden, HeraldError, Unauthorized
 from herald.kit.ids import new_id
 from herald.kit.mailer import Mail
 from herald.kit.passwords import hash_password, upgraded_hash, verify_password
@@ -32,7 +32,12 @@ from herald.tenant.models import TenantStatus
 from herald.user.models import Membership, User
 from herald.user.repository import UserRepository
 
-BAD_CREDENTIALS = "The email or password is not correct."
+BAD_CREDENTIALS = (
+    "The email or password is not correct, or the account is locked for a while after too many "
+    "failed attempts. Check both, wait a few minutes, or sign in with a magic link."
+)
+"""The one answer to a sign-in that fails for any reason a guesser could use: an unknown
+email, a wrong password, and any password at all while the account is locked."""
 
 
 @dataclass(frozen=True)
@@ -108,16 +113,6 @@ async def issue_tokens(
     )
 
 
-def _locked(until: datetime) -> Locked:
-    seconds = max(1, int((until - datetime.now(UTC)).total_seconds()) + 1)
-    return Locked(
-        f"Too many failed sign-ins: the account is locked until {until.isoformat()}. "
-        "Wait, or sign in with a magic link.",
-        locked_until=until.isoformat(),
-        retry_after=seconds,
-    )
-
-
 async def _fail(repo: UserRepository, settings: Settings, user: User, now: datetime) -> None:
     """Count a wrong password, and lock the account once the threshold is reached."""
     if await repo.count_failure(user.id) >= settings.lockout_threshold:
@@ -131,23 +126,21 @@ async def login(
     password: str,
     tenant_id: UUID | None = None,
 ) -> TokenPair:
-    """Email and password → tokens. An unknown email, a wrong password and a wrong password on a
-    locked account answer alike, and all run an argon2 verification: only the right password
-    learns that the account is locked, so a lock reveals nothing to someone guessing."""
+    """Email and password → tokens. An unknown email, a wrong password and any password on a
+    locked account answer alike, and all run an argon2 verification: were the right password
+    answered differently during a lock, guessing could go on uncounted while the lock holds,
+    and the lock would confirm the right guess."""
     repo = UserRepository(session)
     user = await repo.by_email(email)
     now = datetime.now(UTC)
     valid = verify_password(user.password_hash if user else None, password)
     if user is None:
         raise Unauthorized(BAD_CREDENTIALS)
-    locked = user.locked_until is not None and user.locked_until > now
-    if not valid:
-        if not locked:
-            await _fail(repo, settings, user, now)
+    if user.locked_until is not None and user.locked_until > now:
         raise Unauthorized(BAD_CREDENTIALS)
-    if locked:
-        assert user.locked_until is not None
-        raise _locked(user.locked_until)
+    if not valid:
+        await _fail(repo, settings, user, now)
+        raise Unauthorized(BAD_CREDENTIALS)
     if not user.is_active:
         raise Forbidden("This account is disabled; ask a tenant admin.")
     membership = await choose_membership(session, user.id, tenant_id)

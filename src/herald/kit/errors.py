@@ -64,10 +64,6 @@ class TooManyRequests(HeraldError):
     status, title = 429, "Too many requests"
 
 
-class Locked(HeraldError):
-    status, title = 423, "Locked"
-
-
 def problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
