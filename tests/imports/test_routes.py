@@ -172,7 +172,7 @@ class TestUnreadable:
         status = await upload(client, tenant, BASIC, consent_channel="sms", consent_status="yes")
         assert status.status_code == 422 and "consent_status" in status.json()["detail"]
         codec = await upload(client, tenant, BASIC, encoding="klingon")
-        assert codec.status_code == 422 and "unknown encoding" in codec.json()["detail"]
+        assert codec.status_code == 422 and "not accepted" in codec.json()["detail"]
         quote = await upload(client, tenant, BASIC, delimiter='"')
         assert quote.status_code == 422 and "delimiter" in quote.json()["detail"]
 
@@ -184,6 +184,59 @@ class TestUnreadable:
         assert response.status_code == 202, response.text
         assert response.json()["options"]["encoding"] == "iso8859-1"
         assert (await contacts_by_phone(db, tenant.id))["+33612345678"].first_name == "Zoë"
+
+
+async def test_an_unknown_form_field_is_refused(
+    client: httpx.AsyncClient, tenant: TenantFixture, db: Database
+) -> None:
+    response = await upload(client, tenant, BASIC, default_contry="FR")
+    assert response.status_code == 422
+    assert "Unknown form field default_contry" in response.json()["detail"]
+    assert response.json()["errors"][0]["field"] == "default_contry"
+    await _nothing_written(client, tenant, db)
+
+
+class TestEncodings:
+    @pytest.mark.parametrize(
+        "codec",
+        ["rot13", "hex", "base64", "zlib", "bz2", "uu", "idna", "utf-32", "quopri", "punycode"],
+    )
+    async def test_only_text_encodings(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, codec: str
+    ) -> None:
+        response = await upload(client, tenant, BASIC, encoding=codec)
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["request_id"] == response.headers["x-request-id"]
+        detail = response.json()["detail"]
+        assert f"encoding {codec!r} is not accepted" in detail
+        assert "utf-8, utf-8-sig, utf-16" in detail and "latin-1" in detail
+
+    async def test_utf16_without_a_byte_order_mark(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, db: Database
+    ) -> None:
+        body = "phone,first_name\n+33612345678,Zoë\n".encode("utf-16-le")
+        refused = await upload(client, tenant, body, encoding="utf-16")
+        assert refused.status_code == 422
+        assert "byte order mark" in refused.json()["detail"]
+        assert "utf-16-le" in refused.json()["detail"]
+        await _nothing_written(client, tenant, db)
+        accepted = await upload(client, tenant, body, encoding="UTF-16LE")
+        assert accepted.status_code == 202, accepted.text
+        assert accepted.json()["options"]["encoding"] == "utf-16-le"
+        assert (await contacts_by_phone(db, tenant.id))["+33612345678"].first_name == "Zoë"
+
+    @pytest.mark.parametrize(
+        ("codec", "text"),
+        [("windows-1252", "Zoë \u201cZ\u201d"), ("mac_roman", "Zoë"), ("iso-8859-15", "Zoë €")],
+    )
+    async def test_aliases_of_accepted_encodings(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, db: Database, codec: str, text: str
+    ) -> None:
+        body = f"phone,first_name\n+33612345678,{text}\n".encode(codec)
+        response = await upload(client, tenant, body, encoding=codec)
+        assert response.status_code == 202, response.text
+        assert (await contacts_by_phone(db, tenant.id))["+33612345678"].first_name == text
 
 
 async def _nothing_written(client: httpx.AsyncClient, tenant: TenantFixture, db: Database) -> None:

@@ -19,6 +19,43 @@ class UnreadableFile(ValueError):
     """The whole file cannot be imported; the message says why, for the person who sent it."""
 
 
+TEXT_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "utf-16": "utf-16",
+    "utf-16-le": "utf-16-le",
+    "utf-16-be": "utf-16-be",
+    "iso8859-1": "latin-1",
+    "iso8859-2": "iso-8859-2",
+    "iso8859-15": "iso-8859-15",
+    "cp1250": "cp1250",
+    "cp1251": "cp1251",
+    "cp1252": "cp1252",
+    "mac-roman": "mac_roman",
+    "koi8-r": "koi8-r",
+    "ascii": "ascii",
+}
+"""The encodings an import accepts, by Python's canonical codec name, with the name the API
+shows. Only text encodings: Python's codec registry also holds byte transforms (``hex``,
+``base64``, ``zlib``…) and ``rot13``, which do not turn bytes into text and have no place
+here; UTF-32 files are too rare to be worth another path."""
+
+
+def text_encoding(name: str) -> str:
+    """The canonical name of an accepted encoding (any alias Python knows: ``latin1``,
+    ``windows-1252``…); ``ValueError`` naming the accepted ones otherwise."""
+    try:
+        canonical = codecs.lookup(name).name
+    except LookupError:
+        canonical = None
+    if canonical not in TEXT_ENCODINGS:
+        raise ValueError(
+            f"encoding {name!r} is not accepted; use one of {', '.join(TEXT_ENCODINGS.values())}, "
+            "or leave it out to have it detected"
+        )
+    return canonical
+
+
 @dataclass(frozen=True)
 class Layout:
     encoding: str
@@ -76,6 +113,11 @@ def detect_layout(file: BinaryIO, encoding: str | None, delimiter: str | None) -
     if not sample.strip():
         raise UnreadableFile("The file is empty: it needs a header row and at least one contact.")
     chosen = encoding or detect_encoding(sample)
+    if chosen == "utf-16" and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UnreadableFile(
+            "encoding utf-16 needs a byte order mark at the start of the file, and this file has "
+            "none: send encoding utf-16-le (Windows, most exports) or utf-16-be instead."
+        )
     if delimiter is None:
         text = codecs.getincrementaldecoder(chosen)(errors="replace").decode(sample, final=False)
         delimiter = sniff_delimiter(text.lstrip("\ufeff"))

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -19,6 +19,21 @@ from herald.kit.jobs import defer
 from herald.kit.pagination import Page, PageParams, page_params
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
+FORM_FIELDS = frozenset({"file", "force", *ImportOptions.model_fields})
+
+
+async def known_form_fields(request: Request) -> None:
+    """A multipart form has no schema to forbid extra keys: a misspelled option
+    (``default_contry``) would be ignored and the file imported without it."""
+    unknown = sorted(set((await request.form()).keys()) - FORM_FIELDS)
+    if unknown:
+        raise Unprocessable(
+            f"Unknown form field {', '.join(unknown)}; "
+            f"the fields are {', '.join(sorted(FORM_FIELDS))}.",
+            errors=[
+                {"field": name, "message": "Extra inputs are not permitted"} for name in unknown
+            ],
+        )
 
 
 def _options(fields: dict[str, Any]) -> ImportOptions:
@@ -50,6 +65,7 @@ def _options(fields: dict[str, Any]) -> ImportOptions:
     response_model=ImportBatchRead,
     status_code=202,
     summary="Import contacts from a CSV file",
+    dependencies=[Depends(known_form_fields)],
 )
 async def create_import(
     auth: Manager,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 from datetime import datetime
 from typing import Annotated, Self
 from uuid import UUID
@@ -13,6 +12,7 @@ from herald.contact.fields import MAX_TAGS
 from herald.contact.models import ChannelKind, ConsentStatus
 from herald.contact.schemas import Tag
 from herald.imports.models import ImportBatch, ImportStatus
+from herald.imports.reading import text_encoding
 
 
 class ImportOptions(BaseModel):
@@ -41,13 +41,8 @@ class ImportOptions(BaseModel):
 
     @field_validator("encoding")
     @classmethod
-    def _known_encoding(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        try:
-            return codecs.lookup(value).name
-        except LookupError:
-            raise ValueError(f"unknown encoding {value!r}; try utf-8, utf-16 or latin-1") from None
+    def _text_encoding(cls, value: str | None) -> str | None:
+        return None if value is None else text_encoding(value)
 
     @field_validator("delimiter")
     @classmethod
