@@ -55,6 +55,7 @@ class TestCreate:
             ("hello", "not a phone number"),
             ("+1 415 555 26719999", "too long"),
             ("+1 099 555 2671", "not a valid number for region"),
+            ("+999 123", "unknown country code"),
         ],
     )
     async def test_invalid_numbers(
@@ -136,7 +137,7 @@ class TestCreate:
             headers=tenant.headers,
         )
         assert response.status_code == 409
-        assert "email" in response.json()["detail"]
+        assert "and an email belongs to one contact" in response.json()["detail"]
         assert existing["id"] in response.json()["detail"]
 
     async def test_same_phone_in_another_tenant_is_fine(

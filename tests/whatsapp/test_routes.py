@@ -189,7 +189,7 @@ class TestEditRules:
         [
             ({"name": "renamed"}, "name cannot change"),
             ({"language": "fr"}, "language cannot change"),
-            ({"category": "UTILITY"}, "category of a APPROVED"),
+            ({"category": "UTILITY"}, "category of an APPROVED"),
         ],
     )
     async def test_submitted_identity_is_fixed(

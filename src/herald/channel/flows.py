@@ -21,6 +21,7 @@ from herald.kit.database import Database
 from herald.kit.errors import Conflict, HeraldError, Unprocessable
 from herald.kit.ids import new_id
 from herald.kit.models import utcnow
+from herald.kit.wording import with_article
 from herald.providers.base import CredentialCheck
 from herald.providers.registry import PROVIDERS
 from herald.providers.whatsapp_cloud import templates as meta
@@ -110,7 +111,8 @@ async def submit_template(
         )
     if TemplateStatus.PENDING not in TRANSITIONS[template.status]:
         raise Conflict(
-            f"A {template.status} template cannot be submitted to Meta; only draft, rejected, "
+            f"{with_article(template.status, capital=True)} template cannot be submitted to Meta; "
+            "only draft, rejected, "
             "approved or paused ones can (sync the channel to see Meta's current status)."
         )
     payload = submission_payload(template)

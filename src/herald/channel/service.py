@@ -28,6 +28,7 @@ from herald.contact.models import ChannelKind
 from herald.kit.errors import Conflict, NotFound, Unprocessable
 from herald.kit.models import utcnow
 from herald.kit.pagination import Page, PageParams
+from herald.kit.wording import with_article
 from herald.providers.base import Provider, ProviderConfig
 from herald.providers.registry import PROVIDERS
 
@@ -59,7 +60,7 @@ def provider_of(code: str, kind: ChannelKind) -> Provider[Any]:
     if kind not in provider.kinds:
         raise Unprocessable(
             f"Provider {code} does not carry {kind}; for {kind} use one of: {', '.join(fitting)}.",
-            errors=[{"field": "provider", "message": f"not a {kind} provider"}],
+            errors=[{"field": "provider", "message": f"not {with_article(kind)} provider"}],
         )
     return provider
 

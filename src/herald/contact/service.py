@@ -59,6 +59,7 @@ from herald.kit.errors import Conflict, Gone, NotFound, Unprocessable
 from herald.kit.models import utcnow
 from herald.kit.pagination import Page, PageParams
 from herald.kit.phone import PhoneError, parse_phone
+from herald.kit.wording import with_article
 from herald.tenant.repository import TenantRepository
 
 ERASED_REASON = "erased at the person's request"
@@ -161,7 +162,8 @@ async def check_unique(
         return
     what = "phone number" if phone is not None and existing.phone_e164 == phone else "email"
     detail = (
-        f"Contact {existing.id} already has this {what}, and a {what} belongs to one contact "
+        f"Contact {existing.id} already has this {what}, and {with_article(what)} belongs to one "
+        "contact "
         f"per account; change that contact (PATCH /v1/contacts/{existing.id}) instead."
     )
     for change in wanted or []:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 
+NO_COUNTRY = "no country: write it as +<country code><number>, or give a default country"
+UNKNOWN_CODE = (
+    "unknown country code: the digits after + start with no country's calling code; check them"
+)
 _PARSE_REASONS = {
-    NumberParseException.INVALID_COUNTRY_CODE: (
-        "no country: write it as +<country code><number> or give a default country"
-    ),
     NumberParseException.NOT_A_NUMBER: "not a phone number",
     NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
     NumberParseException.TOO_SHORT_NSN: "too short",
@@ -44,13 +45,13 @@ class PhoneError(ValueError):
 
 def parse_phone(raw: str, default_region: str | None, *, require_mobile: bool = False) -> str:
     """``raw`` in E.164 (``+14155550123``). National formats use ``default_region`` (ISO code)."""
-    text = raw.strip()
+    text = international_prefix_as_plus(raw.strip())
     if not text:
         raise PhoneError(raw, "empty")
     try:
         number = phonenumbers.parse(text, default_region.upper() if default_region else None)
     except NumberParseException as exc:
-        raise PhoneError(raw, _PARSE_REASONS.get(exc.error_type, "not a phone number")) from exc
+        raise PhoneError(raw, _parse_reason(exc, text)) from exc
     length = phonenumbers.is_possible_number_with_reason(number)
     if length not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
         raise PhoneError(raw, _LENGTH_REASONS.get(length, "wrong length"))
@@ -60,6 +61,23 @@ def parse_phone(raw: str, default_region: str | None, *, require_mobile: bool = 
     if require_mobile and phonenumbers.number_type(number) in _NOT_MOBILE:
         raise PhoneError(raw, "not a mobile number (SMS cannot reach a landline)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def international_prefix_as_plus(text: str) -> str:
+    """``00 44 20…`` as ``+44 20…``. ``00`` is the international prefix of most of the world,
+    and no country's national numbers start with it; phonenumbers reads it so only for a
+    default country that dials ``00`` out (not the US, where ``0044…`` would be a national
+    number "too long"), nor with no default country at all. ``000`` (dialled out of a few
+    countries of East Africa) is left to the default country's rules."""
+    if text.startswith("00") and not text.startswith("000"):
+        return "+" + text[2:].lstrip()
+    return text
+
+
+def _parse_reason(exc: NumberParseException, text: str) -> str:
+    if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
+        return UNKNOWN_CODE if text.startswith("+") else NO_COUNTRY
+    return _PARSE_REASONS.get(exc.error_type, "not a phone number")
 
 
 def region_of(e164: str) -> str | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from herald.kit.wording import with_article
 from herald.whatsapp.components import (
     MEDIA_FORMATS,
     Body,
@@ -221,7 +222,7 @@ class TemplateChecker:
                 self.add(f"{path}.example.header_handle", "only media headers take a header_handle")
             return
         if header.text is not None:
-            self.add(f"{path}.text", f"a {header.format} header has no text; remove it")
+            self.add(f"{path}.text", f"{with_article(header.format)} header has no text; remove it")
         if example is not None and (example.header_text or example.header_text_named_params):
             self.add(f"{path}.example", "a media header takes no text examples")
         handles = example.header_handle if example is not None else None
@@ -229,7 +230,7 @@ class TemplateChecker:
             if not handles or len(handles) != 1 or not handles[0].strip():
                 self.add(
                     f"{path}.example.header_handle",
-                    f"a {header.format} header needs one "
+                    f"{with_article(header.format)} header needs one "
                     "header_handle: a sample uploaded with Meta's resumable upload API",
                 )
         elif handles is not None:
@@ -389,7 +390,7 @@ class TemplateChecker:
         if button.otp_type is not OtpType.COPY_CODE and not button.supported_apps:
             self.add(
                 f"{path}.supported_apps",
-                f"a {button.otp_type} button needs supported_apps: "
+                f"{with_article(button.otp_type)} button needs supported_apps: "
                 "the Android package name and signature hash",
             )
         if button.otp_type is OtpType.ZERO_TAP and button.zero_tap_terms_accepted is not True:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.kit.errors import Conflict, NotFound, Unprocessable
 from herald.kit.models import utcnow
 from herald.kit.pagination import PageParams, Slice
+from herald.kit.wording import with_article
 from herald.whatsapp import templates
 from herald.whatsapp.lifecycle import DELETABLE, EDITABLE, MANUAL, transition
 from herald.whatsapp.models import (
@@ -142,7 +143,7 @@ def _check_editable(template: WhatsAppTemplate, before: Content, after: Content)
     status = template.status
     if status not in EDITABLE:
         raise Conflict(
-            f"A {status} template cannot be edited; Meta allows edits of "
+            f"{with_article(status, capital=True)} template cannot be edited; Meta allows edits of "
             f"{', '.join(sorted(EDITABLE))} templates.",
             status_now=str(status),
         )
@@ -155,7 +156,8 @@ def _check_editable(template: WhatsAppTemplate, before: Content, after: Content)
             )
     if before.category != after.category and status not in CATEGORY_EDITABLE:
         raise Conflict(
-            f"The category of a {status} template cannot change; create a new template instead."
+            f"The category of {with_article(status)} template cannot change; create a new "
+            "template instead."
         )
     if status is TemplateStatus.APPROVED:
         _check_edit_quota(template, utcnow())
@@ -206,7 +208,8 @@ async def delete_template(session: AsyncSession, tenant_id: UUID, template_id: U
     template = await get_template(session, tenant_id, template_id, for_update=True)
     if template.status not in DELETABLE:
         raise Conflict(
-            f"A {template.status} template exists at Meta: delete it there (WhatsApp Manager) "
+            f"{with_article(template.status, capital=True)} template exists at Meta: delete it "
+            "there (WhatsApp Manager) "
             "and it is marked DELETED when Meta reports it; only "
             f"{', '.join(sorted(DELETABLE))} templates are deleted here.",
             status_now=str(template.status),
