@@ -24,6 +24,11 @@ MAX_LENGTHS = {"first_name": 100, "last_name": 100, "language": 16, "company": 2
 TAG_MAX_LENGTH = 64
 """Tags are labels, typed in filters and shown in lists; a longer one is a mistake."""
 MAX_TAGS = 100
+CUSTOM_VALUE_MAX_LENGTH = 1000
+"""A custom field holds a fact about a person (a plan, a city, a loyalty tier), not a document."""
+CUSTOM_FIELDS_MAX_BYTES = 16 * 1024
+"""All custom fields of a contact as JSON: every list page and every rendered message carries
+them, so a contact stays small."""
 EMAIL_MAX_LENGTH = 254
 """RFC 5321's limit for an address in a mail path (the column, 320, is the looser RFC 3696
 figure): an address longer than this cannot receive mail."""
@@ -83,6 +88,25 @@ def check_tag_count(tags: list[str]) -> list[str]:
     if len(tags) > MAX_TAGS:
         raise FieldError(f"a contact has at most {MAX_TAGS} tags; {len(tags)} were given")
     return tags
+
+
+def check_custom_size(name: str, value: object) -> None:
+    """A custom field's text values (a value, or each item of a list) are bounded."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, str) and len(item) > CUSTOM_VALUE_MAX_LENGTH:
+            raise FieldError(
+                f"custom field {name!r} is longer than {CUSTOM_VALUE_MAX_LENGTH} characters"
+            )
+
+
+def check_custom_total(size: int) -> None:
+    """``size``: the custom fields as JSON, in bytes."""
+    if size > CUSTOM_FIELDS_MAX_BYTES:
+        raise FieldError(
+            f"custom fields take {size} bytes as JSON, more than the {CUSTOM_FIELDS_MAX_BYTES} "
+            "a contact can hold; keep fewer or shorter values"
+        )
 
 
 def parse_gender(value: str) -> str:

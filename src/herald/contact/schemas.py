@@ -20,6 +20,7 @@ from pydantic import (
 
 from herald.contact import fields as rules
 from herald.contact.models import ChannelKind, ConsentMethod, ConsentStatus, DncReason, Gender
+from herald.kit.sizes import json_size
 
 FIELD_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_CUSTOM_FIELDS = 100
@@ -30,6 +31,7 @@ Tag = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TAG_MAX_LENGTH)
 ]
 Country = Annotated[str, StringConstraints(pattern="^[A-Za-z]{2}$", to_upper=True)]
+PhoneText = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 
 def _text(name: str) -> StringConstraints:
@@ -67,6 +69,8 @@ def check_custom_fields(fields: dict[str, Any] | None) -> dict[str, Any] | None:
             raise ValueError(
                 f"custom field {key!r} must be a string, number, boolean, null or a list of those"
             )
+        rules.check_custom_size(key, value)
+    rules.check_custom_total(json_size(fields))
     return fields
 
 
@@ -295,7 +299,7 @@ class DncRead(BaseModel):
 class DncBulk(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phones: list[str] = Field(min_length=1, max_length=MAX_BULK_PHONES)
+    phones: list[PhoneText] = Field(min_length=1, max_length=MAX_BULK_PHONES)
     reason: DncReasonIn = DncReasonIn.manual
     note: str | None = Field(default=None, max_length=500)
     country: Country | None = None
@@ -315,7 +319,7 @@ class DncBulkResult(BaseModel):
 class DncBulkRemove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phones: list[str] = Field(min_length=1, max_length=MAX_BULK_PHONES)
+    phones: list[PhoneText] = Field(min_length=1, max_length=MAX_BULK_PHONES)
     country: Country | None = None
 
 

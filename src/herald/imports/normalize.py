@@ -24,6 +24,8 @@ from herald.contact.fields import (
     TAG_MAX_LENGTH,
     FieldError,
     check_birth_date,
+    check_custom_size,
+    check_custom_total,
     check_email,
     check_tag,
     check_tag_count,
@@ -259,9 +261,18 @@ def normalize_row(
     else:
         text = "\t".join([NULL if v is None else v for v in from_cells])
     tags_array = _array(_tags(tags, spec.tags)) if tags else spec.tags_array
-    custom_json = orjson.dumps(custom).decode() if custom else "{}"
+    custom_json = _custom_json(custom) if custom else "{}"
     copy_line = f"{uuid7()}\t{phone}\t{text}\t{_copy_text(tags_array)}\t{_copy_text(custom_json)}"
     return phone, email or None, copy_line
+
+
+def _custom_json(custom: dict[str, str]) -> str:
+    """The row's custom fields as JSON, within the limits the API applies."""
+    for name, value in custom.items():
+        check_custom_size(name, value)
+    encoded = orjson.dumps(custom)
+    check_custom_total(len(encoded))
+    return encoded.decode()
 
 
 def _consent(spec: RowSpec, name: str, fields: list[str], size: int) -> str | None:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from herald.contact.models import ChannelKind, ConsentStatus, Gender
+from herald.kit.sizes import json_size
 
 MAX_SAMPLE = 100
 
@@ -14,6 +15,23 @@ RULES_DESCRIPTION = (
     'Nested groups {"all": [...]}, {"any": [...]}, {"not": ...} of conditions '
     '{"field": ..., "op": ..., "value": ...}; custom fields are "custom.<key>" with a "type".'
 )
+
+MAX_RULES_BYTES = 32 * 1024
+"""Rules are stored, shown in every segment read and compiled on each refresh; a real
+audience's rules fit in a few hundred bytes."""
+
+
+def _bounded_rules(rules: dict[str, Any]) -> dict[str, Any]:
+    size = json_size(rules)
+    if size > MAX_RULES_BYTES:
+        raise ValueError(
+            f"rules take {size} bytes as JSON, more than {MAX_RULES_BYTES}; use fewer "
+            "conditions, or a tag for a long list of contacts"
+        )
+    return rules
+
+
+Rules = Annotated[dict[str, Any], AfterValidator(_bounded_rules)]
 
 
 class SegmentRead(BaseModel):
@@ -38,7 +56,7 @@ class SegmentCreate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)
-    rules: dict[str, Any] | None = Field(default=None, description=RULES_DESCRIPTION)
+    rules: Rules | None = Field(default=None, description=RULES_DESCRIPTION)
     preset: str | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
@@ -55,13 +73,13 @@ class SegmentUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=1000)
-    rules: dict[str, Any] | None = Field(default=None, description=RULES_DESCRIPTION)
+    rules: Rules | None = Field(default=None, description=RULES_DESCRIPTION)
 
 
 class PreviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rules: dict[str, Any] = Field(description=RULES_DESCRIPTION)
+    rules: Rules = Field(description=RULES_DESCRIPTION)
     sample: int = Field(default=20, ge=0, le=MAX_SAMPLE)
     channel: ChannelKind | None = None
 

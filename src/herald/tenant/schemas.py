@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -78,7 +79,9 @@ class TenantSettingsPatch(BaseModel):
     default_language: str | None = Field(default=None, pattern="^[a-z]{2}(-[A-Z]{2})?$")
     smart_encoding: bool | None = None
     append_opt_out_footer: bool | None = None
-    opt_out_footer: dict[str, str] | None = None
+    opt_out_footer: (
+        dict[Annotated[str, Field(max_length=16)], Annotated[str, Field(max_length=320)]] | None
+    ) = Field(default=None, max_length=50, description="Language code → footer text.")
     short_link_domain: str | None = Field(
         default=None, max_length=253, pattern=r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
     )
