@@ -13,6 +13,7 @@ from herald.app import create_app
 from herald.kit.database import Database
 from herald.settings import Settings
 from tests.auth.support import client_for
+from tests.conftest import TenantFixture
 
 LIMIT = 2
 
@@ -46,3 +47,36 @@ async def test_clients_behind_a_trusted_proxy_are_counted_apart(
         other = await _login(client, second if second != first else "192.0.2.1")
     assert statuses == [401] * LIMIT + [429]
     assert other == 401
+
+
+async def _audited_ip(
+    app: FastAPI, peer: str, forwarded_for: str, tenant: TenantFixture
+) -> str | None:
+    """The IP the audit log records for a segment created through ``peer``."""
+    name = f"seg-{uuid4().hex[:8]}"
+    async with client_for(app, ip=peer) as client:
+        created = await client.post(
+            "/v1/segments",
+            json={"preset": "all", "name": name},
+            headers={**tenant.headers, "X-Forwarded-For": forwarded_for},
+        )
+        assert created.status_code == 201, created.text
+        entries = await client.get(
+            "/v1/audit-log",
+            params={"resource_id": created.json()["id"]},
+            headers=tenant.headers,
+        )
+    [entry] = entries.json()["items"]
+    ip: str | None = entry["ip"]
+    return ip
+
+
+async def test_the_audit_log_records_the_real_client(
+    settings: Settings, db: Database, tenant: TenantFixture
+) -> None:
+    direct = create_app(settings, db)
+    assert await _audited_ip(direct, "192.0.2.10", "198.51.100.7", tenant) == "192.0.2.10"
+    proxied = create_app(
+        settings.model_copy(update={"trusted_proxies": [ip_network("10.0.0.0/8")]}), db
+    )
+    assert await _audited_ip(proxied, "10.0.0.2", "198.51.100.7", tenant) == "198.51.100.7"
