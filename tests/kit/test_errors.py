@@ -121,3 +121,13 @@ class TestMalformedJson:
         body = assert_problem(response, 422)
         assert "at line 1 column 11" in body["detail"]
         assert '"10"' not in response.text
+
+
+async def test_a_body_that_is_not_utf8_says_so(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/contacts",
+        content=b'{"phone": "\xff"}',
+        headers={"Content-Type": "application/json"},
+    )
+    body = assert_problem(response, 400)
+    assert body["detail"].startswith("The body is not UTF-8 text (invalid start byte at byte 11)")

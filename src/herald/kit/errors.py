@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+FASTAPI_UNPARSED_BODY = "There was an error parsing the body"
 _TITLES = {413: "Content too large"}
 """RFC 9110's names where Python's ``HTTPStatus`` still has older ones."""
 
@@ -109,6 +110,19 @@ def _describe_invalid_json(error: dict[str, Any], body: Any) -> str:
     )
 
 
+def _unreadable_body(cause: BaseException | None) -> str:
+    """FastAPI's words for a body it could not decode say nothing a caller can act on."""
+    if isinstance(cause, UnicodeDecodeError):
+        return (
+            f"The body is not UTF-8 text ({cause.reason} at byte {cause.start}): send JSON "
+            "encoded as UTF-8."
+        )
+    return (
+        "The body cannot be read: send JSON as UTF-8 text with Content-Type application/json, "
+        "or a well-formed multipart form where the operation takes a file."
+    )
+
+
 def internal_error(request: Request) -> JSONResponse:
     """What an unexpected exception answers: no detail of the failure leaks; the request id
     finds it in the logs."""
@@ -161,6 +175,8 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = str(exc.detail) if exc.detail else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route matches {request.method} {request.url.path}; see /docs."
+        if exc.status_code == 400 and detail == FASTAPI_UNPARSED_BODY:
+            detail = _unreadable_body(exc.__cause__)
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}; see /docs."
         return problem(request, exc.status_code, title, detail)

@@ -3,10 +3,12 @@
 ``configure_logging`` sets up structlog (and routes the standard library's loggers through it)
 once per process. ``RequestContextMiddleware`` is plain ASGI: it gives every request an id
 (echoed in ``X-Request-ID``, bound into the log context, kept in ``request.state.request_id``
-for problem details), logs one line per request and feeds the Prometheus metrics. Metrics are
-labelled by route *template* (``/v1/secrets/{name}``), never the raw path, so label cardinality
-stays bounded. Each app owns its ``CollectorRegistry``: several apps in one process (tests) never
-register the same metric twice.
+for problem details), logs one line per request (at error level for a 5xx) and feeds the
+Prometheus metrics; an exception no handler took is logged with its traceback and answered as
+a problem with the request id. Metrics are labelled by route *template*
+(``/v1/secrets/{name}``), never the raw path, so label cardinality stays bounded. Each app owns
+its ``CollectorRegistry``: several apps in one process (tests) never register the same metric
+twice.
 """
 
 from __future__ import annotations
