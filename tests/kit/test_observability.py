@@ -117,18 +117,18 @@ class TestUvicornLogs:
     def uvicorn_loggers(self) -> Iterator[None]:
         """uvicorn's own setup, as ``uvicorn.run`` leaves it before the app is built: a
         handler on its error and access loggers, or none and no propagation when the access
-        log is off."""
-        saved = {
-            name: (logging.getLogger(name).handlers, logging.getLogger(name).propagate)
-            for name in UVICORN_LOGGERS
-        }
-        for name in UVICORN_LOGGERS:
-            logging.getLogger(name).handlers = [logging.StreamHandler()]
-            logging.getLogger(name).propagate = False
+        log is off. Other tests (and Alembic's logging setup) may have disabled them or
+        raised their level: both are reset, and all is restored afterwards."""
+        loggers = [logging.getLogger(name) for name in UVICORN_LOGGERS]
+        saved = [(lg.handlers, lg.propagate, lg.disabled, lg.level) for lg in loggers]
+        for logger in loggers:
+            logger.handlers = [logging.StreamHandler()]
+            logger.propagate, logger.disabled = False, False
+            logger.setLevel(logging.INFO)
         yield
-        for name, (handlers, propagate) in saved.items():
-            logging.getLogger(name).handlers = handlers
-            logging.getLogger(name).propagate = propagate
+        for logger, (handlers, propagate, disabled, level) in zip(loggers, saved, strict=True):
+            logger.handlers, logger.propagate, logger.disabled = handlers, propagate, disabled
+            logger.setLevel(level)
 
     @pytest.mark.usefixtures("uvicorn_loggers")
     def test_their_lines_are_ours(
