@@ -20,6 +20,7 @@ from pydantic import (
 
 from herald.contact import fields as rules
 from herald.contact.models import ChannelKind, ConsentMethod, ConsentStatus, DncReason, Gender
+from herald.kit.expiry import Expiry
 
 FIELD_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_CUSTOM_FIELDS = 100
@@ -302,7 +303,7 @@ class SuppressionRuleCreate(BaseModel):
     window_days: int = Field(default=90, ge=1, le=3650)
     channel: ChannelKind | None = Field(default=None, description="Empty: every channel.")
     is_active: bool = True
-    expires_at: datetime | None = None
+    expires_at: Expiry | None = None
 
 
 class SuppressionRuleUpdate(BaseModel):
@@ -310,7 +311,7 @@ class SuppressionRuleUpdate(BaseModel):
     window_days: int | None = Field(default=None, ge=1, le=3650)
     channel: ChannelKind | None = None
     is_active: bool | None = None
-    expires_at: datetime | None = None
+    expires_at: Expiry | None = None
 
 
 class SuppressionRuleRead(BaseModel):

@@ -263,6 +263,15 @@ class ImportRepository(Repository):
         """Any tenant's batch (a worker's system session, before it scopes itself)."""
         return await self.session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id))
 
+    async def lock_file(self, tenant_id: UUID, sha256: str) -> None:
+        """Wait for any other transaction submitting the same file to the same tenant to end:
+        held until this transaction ends, so "was it imported already?" and the new batch
+        are one atomic step and concurrent uploads of a file make one batch."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"import-file:{tenant_id}:{sha256}"},
+        )
+
     async def find_by_hash(self, tenant_id: UUID, sha256: str) -> ImportBatch | None:
         """The latest earlier batch of the same file."""
         return await self.session.scalar(

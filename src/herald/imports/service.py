@@ -67,8 +67,11 @@ async def _earlier(
     session: AsyncSession, tenant_id: UUID, sha256: str, *, force: bool
 ) -> ImportBatch | None:
     """The earlier batch of this file that did not complete (to continue or to wait for); a
-    completed one answers 409 unless ``force``."""
-    earlier = await ImportRepository(session).find_by_hash(tenant_id, sha256)
+    completed one answers 409 unless ``force``. Concurrent submissions of one file queue on
+    a lock here, so the later ones see the batch the first one made."""
+    repo = ImportRepository(session)
+    await repo.lock_file(tenant_id, sha256)
+    earlier = await repo.find_by_hash(tenant_id, sha256)
     if earlier is None or force:
         return None
     if earlier.status is ImportStatus.completed:
