@@ -62,6 +62,12 @@ def parse_phone(raw: str, default_region: str | None, *, require_mobile: bool = 
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def national_digits(e164: str) -> str:
+    """The digits of an E.164 number without its country code: what every spelling of it in
+    a file contains once separators are taken out (``+1 (415) 555-0123``, ``0044 20…``)."""
+    return str(phonenumbers.parse(e164).national_number)
+
+
 def region_of(e164: str) -> str | None:
     """The ISO region of an E.164 number (for time zones and quiet hours)."""
     number = phonenumbers.parse(e164, None)
