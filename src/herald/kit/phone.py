@@ -57,9 +57,27 @@ def parse_phone(raw: str, default_region: str | None, *, require_mobile: bool = 
     if not phonenumbers.is_valid_number(number):
         region = phonenumbers.region_code_for_country_code(number.country_code or 0)
         raise PhoneError(raw, f"not a valid number for region {region}")
+    if number.extension:
+        raise PhoneError(
+            raw,
+            f"has an extension ({number.extension}), which a text message cannot reach: "
+            "give the number alone",
+        )
     if require_mobile and phonenumbers.number_type(number) in _NOT_MOBILE:
         raise PhoneError(raw, "not a mobile number (SMS cannot reach a landline)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_region(code: str) -> str:
+    """``code`` in upper case if it is a country phone numbers are read in (ISO 3166 alpha-2
+    with numbering rules); a ``ValueError`` saying so otherwise (``XX``, ``ZZ``)."""
+    upper = code.upper()
+    if upper not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(
+            f"{code!r} is not a country code phone numbers can be read in: give an ISO 3166 "
+            "two-letter code such as US, GB or DE"
+        )
+    return upper
 
 
 def national_digits(e164: str) -> str:
