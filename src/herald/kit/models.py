@@ -32,8 +32,9 @@ class Base(DeclarativeBase):
     """What the audit log records of a tenant-owned table: the columns an entry's changes
     name (personal ones as ``PERSONAL``, secret ones redacted); ``False`` for a table that is
     its own log or holds copies of files and rows (messages, import parts). Undeclared
-    (``None``), an entry keeps its action alone, and ``tests/audit/test_declared.py`` fails
-    until the table says which: nothing reaches the log because it happened to be flushed."""
+    (``None``), creations and deletions are logged without values, and
+    ``tests/audit/test_declared.py`` fails until the table says which: nothing reaches the log
+    because it happened to be flushed."""
     __audit_masks__: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
     """Column → what the audit log keeps of a structured value that may hold personal data
     (segment rules keep their fields and operators, not the values they compare)."""
