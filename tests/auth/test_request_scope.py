@@ -77,3 +77,42 @@ async def test_authentication_and_scope_take_one_statement(
     assert len(statements) == 2
     assert "set_config" in statements[0] and "api_keys" in statements[0]
     assert "current_user" in statements[1]
+
+
+@pytest_asyncio.fixture
+async def observed(db: Database) -> AsyncIterator[list[tuple[str, str, str]]]:
+    """(statement, role, herald.tenant_id) for every statement the app sends on ``contacts``,
+    read on the statement's own connection just before it runs."""
+    seen: list[tuple[str, str, str]] = []
+
+    def watch(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "contacts" not in statement:
+            return
+        probe = conn.connection.dbapi_connection.cursor()
+        probe.execute("SELECT current_user, current_setting('herald.tenant_id', true)")
+        role, tenant = probe.fetchone()
+        probe.close()
+        seen.append((statement, role, tenant))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", watch)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", watch)
+
+
+async def test_real_routes_query_as_the_app_role_in_the_callers_tenant(
+    client: httpx.AsyncClient,
+    tenant: TenantFixture,
+    other_tenant: TenantFixture,
+    observed: list[tuple[str, str, str]],
+) -> None:
+    """Not a probe route: the queries of the contact routes themselves, read and write, for
+    two tenants. Removing the scope from the authenticating statement fails this."""
+    for shop, phone in ((tenant, "+14155550181"), (other_tenant, "+14155550182")):
+        observed.clear()
+        made = await client.post("/v1/contacts", json={"phone": phone}, headers=shop.headers)
+        assert made.status_code == 201, made.text
+        assert (await client.get("/v1/contacts", headers=shop.headers)).status_code == 200
+        assert len(observed) >= 2
+        assert {(role, scope) for _sql, role, scope in observed} == {(APP_ROLE, str(shop.id))}

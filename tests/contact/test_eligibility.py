@@ -32,6 +32,8 @@ async def seed(db: Database, shop: TenantFixture) -> dict[str, UUID]:
         "whatsapp_out": {"whatsapp_status": ConsentStatus.opted_out},
         "blocked": {"blocked": True},
         "erased": {"erased_at": NOW, "phone_e164": None},
+        # Erased but with its number, not blocked, on no list: only erased_at keeps it out.
+        "erased_with_phone": {"erased_at": NOW},
         "on_dnc": {},
         "sent_2_days_ago": {"last_sent_at": NOW - timedelta(days=2)},
         "sent_20_days_ago": {"last_sent_at": NOW - timedelta(days=20)},

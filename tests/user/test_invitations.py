@@ -7,9 +7,11 @@ from uuid import uuid4
 import httpx
 from sqlalchemy import update
 
+from herald.audit.service import REDACTED
 from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.mailer import MemoryMailer
+from herald.kit.models import PERSONAL
 from herald.user.models import Invitation
 from tests.auth.support import PASSWORD, MakeUser, bearer, signed_in
 from tests.conftest import TenantFixture
@@ -41,6 +43,22 @@ async def _accept(client: httpx.AsyncClient, token: str, **extra: str) -> httpx.
 
 
 class TestCreateInvitation:
+    async def test_audit_entry_names_the_email_without_it(
+        self, client: httpx.AsyncClient, tenant: TenantFixture, mailer: MemoryMailer
+    ) -> None:
+        """Invitation.email is declared personal: the entry says it was set, not to what."""
+        email = f"marked-{uuid4().hex[:10]}@example.com"
+        invitation, _token = await _invite(client, mailer, tenant.headers, email)
+        log = await client.get(
+            "/v1/audit-log", params={"resource_id": invitation["id"]}, headers=tenant.headers
+        )
+        [entry] = log.json()["items"]
+        assert entry["action"] == "invitation.created"
+        assert entry["changes"]["email"] == {"old": None, "new": PERSONAL}
+        assert entry["changes"]["token_hash"] == {"old": None, "new": REDACTED}
+        assert entry["changes"]["role"] == {"old": None, "new": "agent"}
+        assert email not in str(entry)
+
     async def test_mails_a_link(
         self, client: httpx.AsyncClient, tenant: TenantFixture, mailer: MemoryMailer
     ) -> None:

@@ -2,11 +2,12 @@
 
 Request sessions carry the caller (``herald.kit.context.bind_actor``, done by the request path).
 A flush listener turns the ORM inserts, updates and deletes of tenant-owned rows into audit
-entries, so no route has to remember to log. Work that bypasses the ORM (imports, bulk updates)
-calls ``record`` itself, and so do events of sessions without a caller in ``session.info``
-(accepting an invitation, changing a password, suspending a tenant from the CLI), naming the
-actor if there is one. Other sessions without a caller (sign-in, background jobs) are not
-audited.
+entries, so no route has to remember to log; each model declares which of its columns an entry
+records (``__audited__``, see ``herald.kit.models.Base``), personal ones by name only. Work
+that bypasses the ORM (imports, bulk updates) calls ``record`` itself, and so do events of
+sessions without a caller in ``session.info`` (accepting an invitation, changing a password,
+suspending a tenant from the CLI), naming the actor if there is one. Other sessions without a
+caller (sign-in, background jobs) are not audited.
 """
 
 from __future__ import annotations
@@ -28,15 +29,11 @@ from herald.audit.schemas import AuditFilters
 from herald.kit.context import Actor, bound_actor
 from herald.kit.crypto import EncryptedJSON, EncryptedString
 from herald.kit.errors import BadRequest
+from herald.kit.models import PERSONAL
 from herald.kit.pagination import PageParams, Slice
 
 REDACTED = "[redacted]"
-PERSONAL = "[personal data]"
 _SECRET_NAME = re.compile(r"hash|digest|secret|password|token|encrypted|ciphertext")
-BOOKKEEPING = frozenset({"created_at", "updated_at"})
-"""Set on every write; their change says nothing the entry's own time does not."""
-NOISE = {"api_keys": frozenset({"last_used_at"})}
-"""Columns written as a side effect of reading (authentication), never audited."""
 USER_AGENT_MAX = 500
 
 
@@ -67,10 +64,11 @@ def _owner_tenant(state: InstanceState[Any]) -> UUID | None:
 
 
 def _audited_keys(state: InstanceState[Any]) -> Iterator[str]:
-    table = state.mapper.local_table.name  # type: ignore[attr-defined]
-    skipped = BOOKKEEPING | NOISE.get(table, frozenset()) | {"id", "tenant_id"}
+    """The columns the model declares in ``__audited__``, in mapping order; none when it
+    declares nothing (the entry then says what happened, not to which values)."""
+    declared = state.mapper.class_.__audited__ or frozenset()
     for attr in state.mapper.column_attrs:
-        if attr.key not in skipped:
+        if attr.key in declared:
             yield attr.key
 
 
@@ -85,7 +83,10 @@ def _shown(state: InstanceState[Any], key: str, value: Any) -> Any:
         return None
     if _is_secret(state, key):
         return REDACTED
-    return PERSONAL if _is_personal(state, key) else _jsonable(value)
+    if _is_personal(state, key):
+        return PERSONAL
+    mask = state.mapper.class_.__audit_masks__.get(key)
+    return _jsonable(mask(value) if mask else value)
 
 
 def _snapshot(state: InstanceState[Any], *, side: str) -> dict[str, Any]:
@@ -139,7 +140,7 @@ def entry_row(
 def _is_audited(state: InstanceState[Any]) -> bool:
     """A model that is its own log (messages and their events) says ``__audited__ = False``:
     copying each of its rows into the audit log would double the writes and say nothing new."""
-    return bool(getattr(state.mapper.class_, "__audited__", True))
+    return state.mapper.class_.__audited__ is not False
 
 
 def _describe(actor: Actor, state: InstanceState[Any], verb: str) -> dict[str, Any] | None:

@@ -23,6 +23,9 @@ class ApiKey(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     """
 
     __tablename__ = "api_keys"
+    __audited__ = frozenset(
+        {"name", "prefix", "key_hash", "role", "created_by", "expires_at", "revoked_at"}
+    )
 
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
@@ -40,6 +43,8 @@ class RefreshToken(IdMixin, TenantScopedMixin, Base):
     so the whole family is revoked. Only the SHA-256 digest of the token is stored."""
 
     __tablename__ = "refresh_tokens"
+    __audited__ = False
+    """Sign-in credentials, written outside requests; sign-ins are logged as events."""
 
     user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     family_id: Mapped[UUID] = mapped_column(index=True)
@@ -55,6 +60,8 @@ class MagicLinkToken(IdMixin, Base):
     for when the link was requested; none means the user's oldest membership."""
 
     __tablename__ = "magic_link_tokens"
+    __audited__ = False
+    """Single-use sign-in credentials, written outside requests."""
 
     user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     tenant_id: Mapped[UUID | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))

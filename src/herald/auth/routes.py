@@ -30,7 +30,6 @@ from herald.auth.schemas import (
     RefreshRequest,
     TokenPairRead,
 )
-from herald.kit.errors import Forbidden
 from herald.kit.pagination import Page, PageParams, page_of, page_params
 
 api_keys = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
@@ -47,8 +46,7 @@ async def list_api_keys(
     "", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, summary="Create a key"
 )
 async def create_api_key(data: ApiKeyCreate, auth: Admin) -> ApiKeyCreated:
-    if not auth.role.at_least(data.role):
-        raise Forbidden(f"You cannot create a key with more power ({data.role}) than your own.")
+    service.ensure_may_manage(auth.role, data.role, "create")
     issued = await service.issue_api_key(
         auth.session,
         auth.tenant_id,
@@ -63,7 +61,7 @@ async def create_api_key(data: ApiKeyCreate, auth: Admin) -> ApiKeyCreated:
 
 @api_keys.delete("/{key_id}", response_model=ApiKeyRead, summary="Revoke a key")
 async def revoke_api_key(key_id: UUID, auth: Admin) -> ApiKeyRead:
-    key = await service.revoke_api_key(auth.session, auth.tenant_id, key_id)
+    key = await service.revoke_api_key(auth.session, auth.tenant_id, key_id, by=auth.role)
     return ApiKeyRead.model_validate(key)
 
 

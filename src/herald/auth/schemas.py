@@ -6,6 +6,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from herald.kit.context import Role
+from herald.kit.expiry import Expiry
 from herald.kit.passwords import MIN_LENGTH
 
 
@@ -27,7 +28,7 @@ class ApiKeyCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     role: Role = Role.admin
-    expires_at: datetime | None = None
+    expires_at: Expiry | None = None
 
 
 class ApiKeyCreated(ApiKeyRead):

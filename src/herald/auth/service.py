@@ -92,10 +92,25 @@ def ensure_tenant_active(status: TenantStatus) -> None:
         )
 
 
-async def revoke_api_key(session: AsyncSession, tenant_id: UUID, key_id: UUID) -> ApiKey:
+def ensure_may_manage(caller: Role, key_role: Role, verb: str) -> None:
+    """A key is created, changed or revoked only by a caller at least as powerful as the key:
+    otherwise an admin could take an owner's key away (or mint one)."""
+    if not caller.at_least(key_role):
+        raise Forbidden(
+            f"You cannot {verb} a key with more power ({key_role}) than your own ({caller}); "
+            f"ask someone with the {key_role} role."
+        )
+
+
+async def revoke_api_key(
+    session: AsyncSession, tenant_id: UUID, key_id: UUID, *, by: Role
+) -> ApiKey:
+    """Revoke a key of the tenant on behalf of a caller of role ``by``; revoking twice keeps
+    the first time."""
     key = await ApiKeyRepository(session).get(tenant_id, key_id)
     if key is None:
         raise NotFound(f"No API key {key_id} in this tenant.")
+    ensure_may_manage(by, key.role, "revoke")
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
     return key

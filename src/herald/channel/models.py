@@ -28,6 +28,26 @@ class Channel(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     a business account, on one provider (``herald.providers.registry.PROVIDERS``)."""
 
     __tablename__ = "channels"
+    __audited__ = frozenset(
+        {
+            "kind",
+            "provider",
+            "name",
+            "sender",
+            "config",
+            "waba_id",
+            "phone_number_id",
+            "display_name",
+            "rate_per_second",
+            "rate_per_minute",
+            "rate_per_day",
+            "warmup_started_on",
+            "warmup_initial",
+            "status",
+            "status_reason",
+        }
+    )
+    """Settings and status; the health counters the send path keeps are left out."""
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
         UniqueConstraint("tenant_id", "id", name="uq_channels_tenant_id_id"),
@@ -70,6 +90,7 @@ class SenderPool(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     """Several channels of one kind behind one campaign; a contact keeps its first sender."""
 
     __tablename__ = "sender_pools"
+    __audited__ = frozenset({"name", "kind"})
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
     name: Mapped[str] = mapped_column(String(100))
@@ -78,6 +99,8 @@ class SenderPool(IdMixin, TenantScopedMixin, TimestampMixin, Base):
 
 class SenderPoolMember(TenantScopedMixin, Base):
     __tablename__ = "sender_pool_members"
+    __audited__ = False
+    """Set with SQL as a pool's list of channels, which the flush listener does not see."""
 
     pool_id: Mapped[UUID] = mapped_column(
         ForeignKey("sender_pools.id", ondelete="CASCADE"), primary_key=True
@@ -91,6 +114,8 @@ class StickySender(TenantScopedMixin, Base):
     """The channel a contact was first reached on through a pool (sticky sender)."""
 
     __tablename__ = "sticky_senders"
+    __audited__ = False
+    """Which sender last wrote to a contact: bookkeeping of the send path."""
 
     pool_id: Mapped[UUID] = mapped_column(
         ForeignKey("sender_pools.id", ondelete="CASCADE"), primary_key=True

@@ -34,6 +34,9 @@ EMAIL_MAX_LENGTH = 254
 figure): an address longer than this cannot receive mail."""
 EMAIL_LOCAL_MAX_LENGTH = 64
 OLDEST_BIRTH_YEAR = 1900
+CUSTOM_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+"""A custom field's name, whether it comes from the API or from an import's mapping."""
+CUSTOM_KEY_RULE = "start with a letter or _, use only letters, digits and _, at most 64 characters"
 
 _ATOM = r"[^\s@\"(),:;<>\[\\\].]++"
 _LABEL = r"[^\W_](?:[\w-]{0,62}+(?<![_-]))?"

@@ -75,6 +75,19 @@ class Contact(IdMixin, TenantScopedMixin, TimestampMixin, Base):
         }
     )
     """Named in the audit log but never copied there, and cleared when the person is erased."""
+    __audited__ = frozenset(
+        {
+            *__personal_data__,
+            "source",
+            "sms_status",
+            "whatsapp_status",
+            "blocked",
+            "import_batch_id",
+            "erased_at",
+        }
+    )
+    """The personal columns by name only. Left out: the consent sources (free text, kept with
+    the proof in ``consent_events``) and the counters the send path keeps."""
     __table_args__ = (
         UniqueConstraint("tenant_id", "phone_e164"),
         Index(
@@ -136,6 +149,8 @@ class ConsentEvent(IdMixin, TenantScopedMixin, Base):
     """Append-only proof of every consent change: who, when, how, with what wording."""
 
     __tablename__ = "consent_events"
+    __audited__ = False
+    """The consent proof is its own append-only log (and an erasure replaces it)."""
     __personal_data__ = frozenset({"ip", "actor"})
     __table_args__ = (
         Index("ix_consent_events_contact_id_occurred_at", "contact_id", "occurred_at"),
@@ -160,6 +175,7 @@ class DoNotContact(IdMixin, TenantScopedMixin, Base):
     person's entry keeps working after the number itself is gone."""
 
     __tablename__ = "do_not_contact"
+    __audited__ = frozenset({"phone_e164", "reason", "note", "created_by"})
     __personal_data__ = frozenset({"phone_e164"})
     __table_args__ = (UniqueConstraint("tenant_id", "phone_hash"),)
 
@@ -176,6 +192,7 @@ class SuppressionRule(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     """ "No marketing to a contact messaged in the last ``window_days`` days"."""
 
     __tablename__ = "suppression_rules"
+    __audited__ = frozenset({"name", "window_days", "channel", "is_active", "expires_at"})
     __table_args__ = (
         Index("ix_suppression_rules_active", "tenant_id", postgresql_where=text("is_active")),
     )

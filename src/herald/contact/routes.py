@@ -38,6 +38,7 @@ from herald.contact.schemas import (
     SuppressionRuleRead,
     SuppressionRuleUpdate,
 )
+from herald.imports import service as imports
 from herald.kit.context import Role
 from herald.kit.errors import Forbidden
 from herald.kit.pagination import Page, PageParams, page_params
@@ -123,8 +124,9 @@ async def delete_contact(
             raise Forbidden(
                 f"Erasing a person's data needs the admin role or higher; you are {auth.role}."
             )
-        await service.erase_contact(auth.session, auth.tenant_id, contact_id, auth.actor)
+        erased = await service.erase_contact(auth.session, auth.tenant_id, contact_id, auth.actor)
         await messages.erase_contact_messages(auth.session, auth.tenant_id, contact_id)
+        await imports.forget_person(auth.session, auth.tenant_id, erased)
     else:
         await service.delete_contact(auth.session, auth.tenant_id, contact_id, auth.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

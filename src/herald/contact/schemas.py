@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -21,8 +20,10 @@ from pydantic import (
 from herald.contact import fields as rules
 from herald.contact.models import ChannelKind, ConsentMethod, ConsentStatus, DncReason, Gender
 from herald.kit.sizes import json_size
+from herald.kit.expiry import Expiry
+from herald.kit.phone import check_region
 
-FIELD_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+FIELD_KEY = rules.CUSTOM_KEY
 MAX_CUSTOM_FIELDS = 100
 MAX_BULK_PHONES = 10_000
 Scalar = str | int | float | bool | None
@@ -30,8 +31,10 @@ Scalar = str | int | float | bool | None
 Tag = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TAG_MAX_LENGTH)
 ]
-Country = Annotated[str, StringConstraints(pattern="^[A-Za-z]{2}$", to_upper=True)]
 PhoneText = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Country = Annotated[
+    str, StringConstraints(pattern="^[A-Za-z]{2}$", to_upper=True), AfterValidator(check_region)
+]
 
 
 def _text(name: str) -> StringConstraints:
@@ -60,10 +63,7 @@ def check_custom_fields(fields: dict[str, Any] | None) -> dict[str, Any] | None:
         raise ValueError(f"at most {MAX_CUSTOM_FIELDS} custom fields")
     for key, value in fields.items():
         if not FIELD_KEY.match(key):
-            raise ValueError(
-                f"custom field name {key!r} must start with a letter or _, use only letters, "
-                "digits and _, and be at most 64 characters"
-            )
+            raise ValueError(f"custom field name {key!r} must {rules.CUSTOM_KEY_RULE}")
         items = value if isinstance(value, list) else [value]
         if any(isinstance(item, dict | list) for item in items):
             raise ValueError(
@@ -336,7 +336,7 @@ class SuppressionRuleCreate(BaseModel):
     window_days: int = Field(default=90, ge=1, le=3650)
     channel: ChannelKind | None = Field(default=None, description="Empty: every channel.")
     is_active: bool = True
-    expires_at: datetime | None = None
+    expires_at: Expiry | None = None
 
 
 class SuppressionRuleUpdate(BaseModel):
@@ -346,7 +346,7 @@ class SuppressionRuleUpdate(BaseModel):
     window_days: int | None = Field(default=None, ge=1, le=3650)
     channel: ChannelKind | None = None
     is_active: bool | None = None
-    expires_at: datetime | None = None
+    expires_at: Expiry | None = None
 
 
 class SuppressionRuleRead(BaseModel):

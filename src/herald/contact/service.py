@@ -5,6 +5,7 @@ Services flush but never commit: the request's transaction commits when the rout
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -325,9 +326,18 @@ def erased_values() -> dict[str, Any]:
     return values
 
 
+@dataclass(frozen=True)
+class ErasedPerson:
+    """Who an erasure forgot, for the other domains holding copies of them (import files and
+    rejected rows) to find and forget them too, in the same transaction."""
+
+    phone_e164: str | None
+    email: str | None
+
+
 async def erase_contact(
     session: AsyncSession, tenant_id: UUID, contact_id: UUID, actor: Actor
-) -> None:
+) -> ErasedPerson:
     """Forget the person but keep an anonymous row, and keep their number unreachable.
 
     The number survives only as its hash on the do-not-contact list (reason ``erased``), so a
@@ -357,6 +367,7 @@ async def erase_contact(
         )
     await session.flush()
     await audit.record(session, "contact.erased", Contact.__tablename__, contact_id)
+    return ErasedPerson(phone_e164=contact.phone_e164, email=contact.email)
 
 
 async def export_contact(session: AsyncSession, tenant_id: UUID, contact_id: UUID) -> ContactExport:

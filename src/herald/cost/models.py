@@ -58,6 +58,18 @@ class PriceEntry(IdMixin, TimestampMixin, Base):
     """
 
     __tablename__ = "prices"
+    __audited__ = frozenset(
+        {
+            "provider",
+            "kind",
+            "country",
+            "unit",
+            "unit_price_micros",
+            "currency",
+            "valid_from",
+            "valid_to",
+        }
+    )
     __table_args__ = (
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
         CheckConstraint("unit_price_micros >= 0", name="not_negative"),

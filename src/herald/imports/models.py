@@ -31,6 +31,8 @@ class IssueKind(StrEnum):
 
 class ImportBatch(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "import_batches"
+    __audited__ = frozenset({"file_name", "file_sha256", "file_size", "status", "options"})
+    """The run's counters and errors are written with SQL and reported by the batch itself."""
     __table_args__ = (Index("ix_import_batches_tenant_id_file_sha256", "tenant_id", "file_sha256"),)
 
     file_name: Mapped[str] = mapped_column(String(255))
@@ -61,6 +63,8 @@ class ImportFilePart(TenantScopedMixin, Base):
     """The uploaded file in parts of at most ``PART_SIZE`` bytes, read back in order."""
 
     __tablename__ = "import_file_parts"
+    __audited__ = False
+    """Pieces of the raw file: a person's data, never copied into the audit log."""
 
     batch_id: Mapped[UUID] = mapped_column(
         ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True
@@ -73,6 +77,8 @@ class ImportIssue(TenantScopedMixin, Base):
     """A rejected or skipped row: its physical line, why, and the row as it was in the file."""
 
     __tablename__ = "import_issues"
+    __audited__ = False
+    """Rows of the file as they were: a person's data, never copied into the audit log."""
 
     batch_id: Mapped[UUID] = mapped_column(
         ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True

@@ -19,6 +19,8 @@ from phonenumbers import PhoneNumberDesc
 from uuid_utils import uuid7
 
 from herald.contact.fields import (
+    CUSTOM_KEY,
+    CUSTOM_KEY_RULE,
     MAX_LENGTHS,
     MAX_TAGS,
     TAG_MAX_LENGTH,
@@ -144,8 +146,10 @@ def map_header(
         target = explicit.get(key) or ALIASES.get(key)
         if target == IGNORE or (not key and target is None):
             continue
-        if target is None or target.startswith(CUSTOM_PREFIX):
-            custom.append((target[len(CUSTOM_PREFIX) :] if target else name.strip(), index))
+        if target is None:
+            custom.append((name.strip(), index))
+        elif target.startswith(CUSTOM_PREFIX):
+            custom.append((_custom_name(name, target), index))
         elif target not in FIELDS:
             raise MappingError(
                 f"The mapping sends column {name!r} to {target!r}, which is not a contact field. "
@@ -153,12 +157,28 @@ def map_header(
             )
         elif target not in columns:
             columns[target] = index
+        elif key in explicit or header_key(header[columns[target]]) in explicit:
+            raise MappingError(
+                f"The mapping sends both {header[columns[target]]!r} and {name!r} to {target!r}; "
+                f"a field takes one column: map the other to '{IGNORE}' or '{CUSTOM_PREFIX}<name>'."
+            )
     if "phone" not in columns:
         raise MappingError(
             "No phone column: name one 'phone' (or mobile, msisdn, tel…) or map it with "
             f'mapping={{"<your column>": "phone"}}. The header is: {", ".join(header)}.'
         )
     return columns, tuple(custom)
+
+
+def _custom_name(column: str, target: str) -> str:
+    """The name after ``custom:``, which must be one the API accepts for a custom field."""
+    name = target[len(CUSTOM_PREFIX) :]
+    if not CUSTOM_KEY.match(name):
+        raise MappingError(
+            f"The mapping sends column {column!r} to {target!r}: a custom field's name must "
+            f"{CUSTOM_KEY_RULE} (for example '{CUSTOM_PREFIX}loyalty_tier')."
+        )
+    return name
 
 
 class RowError(ValueError):

@@ -77,6 +77,14 @@ _ADD_ISSUES = (
     "CAST(:raws AS text[]))"
 )
 """One INSERT for all of a chunk's issues (COPY is refused on tables under row security)."""
+_REDACT_ISSUES = """
+    UPDATE import_issues SET raw = :marker, reason = :marker
+    WHERE tenant_id = :tenant_id AND raw <> :marker AND (
+        (CAST(:digits AS text) IS NOT NULL
+         AND strpos(regexp_replace(raw, '[^0-9]', '', 'g'), :digits) > 0)
+        OR (CAST(:email AS text) IS NOT NULL
+         AND strpos(lower(raw || ' ' || reason), lower(:email)) > 0))
+    """
 
 
 @dataclass
@@ -263,6 +271,15 @@ class ImportRepository(Repository):
         """Any tenant's batch (a worker's system session, before it scopes itself)."""
         return await self.session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id))
 
+    async def lock_file(self, tenant_id: UUID, sha256: str) -> None:
+        """Wait for any other transaction submitting the same file to the same tenant to end:
+        held until this transaction ends, so "was it imported already?" and the new batch
+        are one atomic step and concurrent uploads of a file make one batch."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"import-file:{tenant_id}:{sha256}"},
+        )
+
     async def find_by_hash(self, tenant_id: UUID, sha256: str) -> ImportBatch | None:
         """The latest earlier batch of the same file."""
         return await self.session.scalar(
@@ -303,6 +320,38 @@ class ImportRepository(Repository):
         await self.session.execute(
             delete(ImportFilePart).where(ImportFilePart.batch_id == batch_id)
         )
+
+    async def redact_issues(
+        self, tenant_id: UUID, digits: str | None, email: str | None, marker: str
+    ) -> int:
+        """Replace the row and the reason of every issue of the tenant that holds the
+        number's ``digits`` (whatever its spelling: separators are ignored) or ``email``
+        (any case); the line and the kind stay, so the batch's counts still add up."""
+        result = await self.session.execute(
+            text(_REDACT_ISSUES),
+            {"tenant_id": tenant_id, "digits": digits, "email": email, "marker": marker},
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def drop_failed_files(self, tenant_id: UUID, note: str) -> int:
+        """Drop the stored files of the tenant's failed batches (nobody is reading them) and
+        say so in each batch's error; returns how many batches lost their file."""
+        failed = select(ImportBatch.id).where(
+            ImportBatch.tenant_id == tenant_id, ImportBatch.status == ImportStatus.failed
+        )
+        dropped = await self.session.execute(
+            delete(ImportFilePart)
+            .where(ImportFilePart.tenant_id == tenant_id, ImportFilePart.batch_id.in_(failed))
+            .returning(ImportFilePart.batch_id)
+        )
+        batch_ids = set(dropped.scalars())
+        if batch_ids:
+            await self.session.execute(
+                update(ImportBatch)
+                .where(ImportBatch.tenant_id == tenant_id, ImportBatch.id.in_(batch_ids))
+                .values(error=func.concat(ImportBatch.error, note), updated_at=func.now())
+            )
+        return len(batch_ids)
 
     async def issues(self, batch_id: UUID) -> Sequence[ImportIssue]:
         result = await self.session.scalars(

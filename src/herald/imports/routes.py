@@ -60,6 +60,17 @@ def _options(fields: dict[str, Any]) -> ImportOptions:
     return options
 
 
+async def _one_file(request: Request) -> None:
+    """One import is one file: a second ``file`` part would otherwise be ignored silently.
+    The form is the one FastAPI already parsed (Starlette keeps it on the request)."""
+    files = (await request.form()).getlist("file")
+    if len(files) > 1:
+        raise Unprocessable(
+            f"The upload holds {len(files)} 'file' parts; send one file per import "
+            "(POST /v1/imports once for each)."
+        )
+
+
 @router.post(
     "",
     response_model=ImportBatchRead,
@@ -68,6 +79,7 @@ def _options(fields: dict[str, Any]) -> ImportOptions:
     dependencies=[Depends(known_form_fields)],
 )
 async def create_import(
+    request: Request,
     auth: Manager,
     file: Annotated[UploadFile, File(description="The CSV file.")],
     mapping: Annotated[str | None, Form(description="JSON {csv header: field}.")] = None,
@@ -81,6 +93,7 @@ async def create_import(
     encoding: Annotated[str | None, Form()] = None,
     force: Annotated[bool, Form(description="Import a file already imported.")] = False,
 ) -> ImportBatchRead:
+    await _one_file(request)
     options = _options(
         {
             "mapping": mapping,

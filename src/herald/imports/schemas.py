@@ -13,6 +13,7 @@ from herald.contact.models import ChannelKind, ConsentStatus
 from herald.contact.schemas import Tag
 from herald.imports.models import ImportBatch, ImportStatus
 from herald.imports.reading import text_encoding
+from herald.kit.phone import check_region
 
 
 class ImportOptions(BaseModel):
@@ -36,8 +37,8 @@ class ImportOptions(BaseModel):
 
     @field_validator("default_country")
     @classmethod
-    def _upper(cls, value: str | None) -> str | None:
-        return value.upper() if value else value
+    def _country(cls, value: str | None) -> str | None:
+        return check_region(value) if value else value
 
     @field_validator("encoding")
     @classmethod

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.contact.service import tenant_region
+from herald.contact.service import ErasedPerson, tenant_region
 from herald.imports.models import ImportBatch, ImportStatus
 from herald.imports.pipeline import Importer, Job, Progress, open_file
 from herald.imports.reading import UnreadableFile, estimate_rows
@@ -26,6 +26,7 @@ from herald.kit.context import SYSTEM, Actor
 from herald.kit.database import Database
 from herald.kit.errors import Conflict, NotFound, Unprocessable
 from herald.kit.pagination import Page, PageParams
+from herald.kit.phone import national_digits
 from herald.tenant.models import TenantStatus
 from herald.tenant.service import get_tenant
 
@@ -67,8 +68,11 @@ async def _earlier(
     session: AsyncSession, tenant_id: UUID, sha256: str, *, force: bool
 ) -> ImportBatch | None:
     """The earlier batch of this file that did not complete (to continue or to wait for); a
-    completed one answers 409 unless ``force``."""
-    earlier = await ImportRepository(session).find_by_hash(tenant_id, sha256)
+    completed one answers 409 unless ``force``. Concurrent submissions of one file queue on
+    a lock here, so the later ones see the batch the first one made."""
+    repo = ImportRepository(session)
+    await repo.lock_file(tenant_id, sha256)
+    earlier = await repo.find_by_hash(tenant_id, sha256)
     if earlier is None or force:
         return None
     if earlier.status is ImportStatus.completed:
@@ -291,6 +295,26 @@ async def rejected_csv(session: AsyncSession, tenant_id: UUID, batch_id: UUID) -
     for issue in await ImportRepository(session).issues(batch.id):
         writer.writerow([issue.line, issue.kind.value, issue.reason, issue.raw])
     return f"import-{batch.id}-rejected.csv", out.getvalue()
+
+
+ERASED = "[erased]"
+FILE_DROPPED = (
+    " Its stored file was dropped when a person was erased: import the file again to finish."
+)
+
+
+async def forget_person(session: AsyncSession, tenant_id: UUID, person: ErasedPerson) -> None:
+    """Erasure's reach into imports, in the erasure's transaction. Rejected and skipped rows
+    holding the person's number or email are redacted (line and kind kept, so the counts
+    still add up). Stored files cannot be searched reliably (a row may straddle two parts, a
+    number may be spelled any way), so every stored file a batch no longer reads, that of a
+    failed batch, is dropped; a pending or running batch drops its file when it completes,
+    and any row of the person it imports is flagged by the erased number's hash."""
+    repo = ImportRepository(session)
+    digits = national_digits(person.phone_e164) if person.phone_e164 else None
+    if digits or person.email:
+        await repo.redact_issues(tenant_id, digits, person.email, ERASED)
+    await repo.drop_failed_files(tenant_id, FILE_DROPPED)
 
 
 def to_read(batch: ImportBatch) -> ImportBatchRead:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from sqlalchemy import DateTime, ForeignKey, MetaData, func
@@ -27,6 +28,20 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True)}
     __personal_data__: ClassVar[frozenset[str]] = frozenset()
     """Columns holding a person's data: named in the audit log, never copied into it."""
+    __audited__: ClassVar[frozenset[str] | Literal[False] | None] = None
+    """What the audit log records of a tenant-owned table: the columns an entry's changes
+    name (personal ones as ``PERSONAL``, secret ones redacted); ``False`` for a table that is
+    its own log or holds copies of files and rows (messages, import parts). Undeclared
+    (``None``), creations and deletions are logged without values, and
+    ``tests/audit/test_declared.py`` fails until the table says which: nothing reaches the log
+    because it happened to be flushed."""
+    __audit_masks__: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+    """Column → what the audit log keeps of a structured value that may hold personal data
+    (segment rules keep their fields and operators, not the values they compare)."""
+
+
+PERSONAL = "[personal data]"
+"""What the audit log (and masks) write instead of a person's data."""
 
 
 def str_enum(enum: type[StrEnum], length: int = 20) -> SAEnum:

@@ -58,6 +58,12 @@ def parse_phone(raw: str, default_region: str | None, *, require_mobile: bool = 
     if not phonenumbers.is_valid_number(number):
         region = phonenumbers.region_code_for_country_code(number.country_code or 0)
         raise PhoneError(raw, f"not a valid number for region {region}")
+    if number.extension:
+        raise PhoneError(
+            raw,
+            f"has an extension ({number.extension}), which a text message cannot reach: "
+            "give the number alone",
+        )
     if require_mobile and phonenumbers.number_type(number) in _NOT_MOBILE:
         raise PhoneError(raw, "not a mobile number (SMS cannot reach a landline)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -78,6 +84,22 @@ def _parse_reason(exc: NumberParseException, text: str) -> str:
     if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
         return UNKNOWN_CODE if text.startswith("+") else NO_COUNTRY
     return _PARSE_REASONS.get(exc.error_type, "not a phone number")
+def check_region(code: str) -> str:
+    """``code`` in upper case if it is a country phone numbers are read in (ISO 3166 alpha-2
+    with numbering rules); a ``ValueError`` saying so otherwise (``XX``, ``ZZ``)."""
+    upper = code.upper()
+    if upper not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(
+            f"{code!r} is not a country code phone numbers can be read in: give an ISO 3166 "
+            "two-letter code such as US, GB or DE"
+        )
+    return upper
+
+
+def national_digits(e164: str) -> str:
+    """The digits of an E.164 number without its country code: what every spelling of it in
+    a file contains once separators are taken out (``+1 (415) 555-0123``, ``0044 20…``)."""
+    return str(phonenumbers.parse(e164).national_number)
 
 
 def region_of(e164: str) -> str | None:

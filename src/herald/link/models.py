@@ -24,6 +24,8 @@ class ShortLink(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     """
 
     __tablename__ = "short_links"
+    __audited__ = False
+    """Made by the send path, one per message and link, and counted by clicks: its own log."""
     __table_args__ = (
         Index("ix_short_links_tenant_id_campaign_id", "tenant_id", "campaign_id"),
         Index("ix_short_links_contact_id", "contact_id"),

@@ -14,6 +14,7 @@ class TenantSecret(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     rest. ``value`` is deferred: listing secrets never decrypts them."""
 
     __tablename__ = "tenant_secrets"
+    __audited__ = frozenset({"name", "description", "value", "last_rotated_at"})
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
     name: Mapped[str] = mapped_column(String(100))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from herald.kit.pagination import PageParams, Slice
 from herald.kit.repository import Repository
@@ -10,6 +10,13 @@ from herald.secret.models import TenantSecret
 
 
 class SecretRepository(Repository):
+    async def lock(self, tenant_id: UUID, name: str) -> None:
+        """Queue behind any other transaction writing this secret, until this one ends."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"secret:{tenant_id}:{name}"},
+        )
+
     async def get(self, tenant_id: UUID, name: str) -> TenantSecret | None:
         return await self.session.scalar(
             select(TenantSecret).where(

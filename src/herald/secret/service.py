@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.kit.errors import Conflict, NotFound
+from herald.kit.errors import NotFound
 from herald.kit.models import utcnow
 from herald.kit.pagination import PageParams, Slice
 from herald.secret.models import TenantSecret
@@ -23,8 +22,12 @@ class Stored:
 
 
 async def put_secret(session: AsyncSession, tenant_id: UUID, name: str, data: SecretPut) -> Stored:
-    """Create or replace ``name``. A description left out keeps the current one."""
+    """Create or replace ``name``. A description left out keeps the current one.
+
+    Concurrent writes of one name are serialized by a lock held to the end of the
+    transaction: each sees the one before it, so the last to commit wins and none fails."""
     repo = SecretRepository(session)
+    await repo.lock(tenant_id, name)
     secret = await repo.get(tenant_id, name)
     created = secret is None
     if secret is None:
@@ -34,10 +37,7 @@ async def put_secret(session: AsyncSession, tenant_id: UUID, name: str, data: Se
         secret.description = data.description
     secret.value = data.value
     secret.last_rotated_at = utcnow()
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"Secret {name!r} was created at the same moment; send it again.") from exc
+    await session.flush()
     return Stored(secret=secret, created=created)
 
 

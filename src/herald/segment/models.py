@@ -11,11 +11,29 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from herald.contact.models import Contact
-from herald.kit.models import Base, IdMixin, TenantScopedMixin, TimestampMixin, utcnow
+from herald.kit.models import PERSONAL, Base, IdMixin, TenantScopedMixin, TimestampMixin, utcnow
+
+
+def rules_without_values(node: Any) -> Any:
+    """Rules as the audit log keeps them: groups, fields and operators, and ``PERSONAL`` for
+    every value compared (a condition may name a person: ``email eq jane@…``)."""
+    if isinstance(node, dict):
+        return {k: PERSONAL if k == "value" else rules_without_values(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [rules_without_values(child) for child in node]
+    return node
+
+
+def preset_without_value(preset: str) -> str:
+    """``tag:vip`` → ``tag:[personal data]``: a preset's argument is a compared value too."""
+    kind, sep, _value = preset.partition(":")
+    return f"{kind}:{PERSONAL}" if sep else preset
 
 
 class Segment(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "segments"
+    __audited__ = frozenset({"name", "description", "rules", "preset"})
+    __audit_masks__ = {"rules": rules_without_values, "preset": preset_without_value}
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
     name: Mapped[str] = mapped_column(String(200))
@@ -33,6 +51,8 @@ class SegmentMembership(TenantScopedMixin, Base):
     """A contact matching a segment at its last refresh (campaigns re-evaluate the rules)."""
 
     __tablename__ = "segment_memberships"
+    __audited__ = False
+    """Derived from the rules at each refresh."""
     __table_args__ = (Index("ix_segment_memberships_contact_id", "contact_id"),)
 
     segment_id: Mapped[UUID] = mapped_column(

@@ -40,6 +40,10 @@ class LibraryTemplate(IdMixin, TimestampMixin, Base):
 
 class Template(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "templates"
+    __audited__ = frozenset(
+        {"name", "body", "kind", "purpose", "language", "category", "tags", "variables"}
+    )
+    """Usage counters are left out."""
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
         CheckConstraint("char_length(body) <= 5000", name="body_length"),
@@ -71,6 +75,8 @@ class TemplateUsage(TenantScopedMixin, Base):
     """How often one tenant copied one library template, and when last."""
 
     __tablename__ = "template_usages"
+    __audited__ = False
+    """A usage counter."""
 
     library_template_id: Mapped[UUID] = mapped_column(
         ForeignKey("template_library.id", ondelete="CASCADE"), primary_key=True

@@ -19,6 +19,9 @@ class Tenant(IdMixin, TimestampMixin, Base):
     """An account that owns contacts, channels and campaigns (a shop, a client of an agency)."""
 
     __tablename__ = "tenants"
+    __audited__ = frozenset(
+        {"name", "status", "country", "currency", "timezone", "plan", "is_paused", "settings"}
+    )
     __owner_column__ = "id"
     """The audit log files changes of a tenant under the tenant itself."""
 

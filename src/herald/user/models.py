@@ -26,6 +26,7 @@ class User(IdMixin, TimestampMixin, Base):
 
 class Membership(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "memberships"
+    __audited__ = frozenset({"user_id", "role"})
     __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
 
     user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -37,6 +38,9 @@ class Invitation(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     stored."""
 
     __tablename__ = "invitations"
+    __audited__ = frozenset(
+        {"email", "role", "token_hash", "invited_by", "expires_at", "accepted_at"}
+    )
     __personal_data__ = frozenset({"email"})
 
     email: Mapped[str] = mapped_column(String(320))

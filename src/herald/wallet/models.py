@@ -41,6 +41,8 @@ class Wallet(IdMixin, Base):
     ledger: both change in the same statement."""
 
     __tablename__ = "wallets"
+    __audited__ = frozenset({"billing_mode"})
+    """Balances follow from the ledger (``wallet_transactions``), which is its own log."""
 
     tenant_id: Mapped[UUID] = mapped_column(
         ForeignKey("tenants.id", ondelete="CASCADE"), unique=True
@@ -65,6 +67,8 @@ class WalletTransaction(IdMixin, Base):
     through it to find a batch's keys."""
 
     __tablename__ = "wallet_transactions"
+    __audited__ = False
+    """The wallet's append-only ledger."""
     __table_args__ = (
         CheckConstraint(
             "(kind = 'debit' AND amount < 0) OR (kind IN ('purchase', 'refund') AND amount > 0)"

@@ -49,6 +49,20 @@ class QualityRating(StrEnum):
 
 class WhatsAppTemplate(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "whatsapp_templates"
+    __audited__ = frozenset(
+        {
+            "channel_id",
+            "name",
+            "language",
+            "category",
+            "parameter_format",
+            "components",
+            "status",
+            "rejection_reason",
+            "quality_rating",
+            "meta_template_id",
+        }
+    )
     __table_args__ = (
         UniqueConstraint(
             "tenant_id", "channel_id", "name", "language", postgresql_nulls_not_distinct=True
