@@ -1,0 +1,119 @@
+"""The whole API, fuzzed from its own OpenAPI document against a live server.
+
+Every operation gets generated requests — valid ones and ones the schema forbids — sent with an
+owner's key, with the key of the role just below the operation's minimum, and with no key. A
+response fails the run if it is a server error, if its status, content type, headers or body are
+not what the document declares for it, or if it lacks ``X-Request-ID``.
+
+CI runs a fixed seed and a fixed budget per operation; ``make fuzz`` raises the budget
+(``HERALD_FUZZ_EXAMPLES``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from herald.kit.context import Role
+from tests.fuzz.conftest import Keys, LiveApi, api_document
+
+EXAMPLES = int(os.environ.get("HERALD_FUZZ_EXAMPLES", "15"))
+SEED = int(os.environ.get("HERALD_FUZZ_SEED", "20261201"))
+
+# What a request the schema allows may answer: a success, or a refusal no schema can foresee
+# (credentials, a missing or erased resource, a conflict, a lock, a throttle).
+ACCEPTED = ["2xx", "401", "403", "404", "409", "410", "423", "429"]
+
+_BELOW = {
+    Role.owner: Role.admin,
+    Role.admin: Role.manager,
+    Role.manager: Role.agent,
+    Role.agent: Role.viewer,
+}
+
+
+@schemathesis.check
+def request_id_present(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """Every answer, error or not, carries the id its log lines are filed under."""
+    if not response.headers.get("x-request-id"):
+        raise AssertionError(f"{response.status_code} without X-Request-ID")
+    return None
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    positive_data_acceptance,
+    negative_data_rejection,
+    request_id_present,
+]
+
+
+@pytest.fixture(scope="session")
+def http() -> requests.Session:
+    return requests.Session()
+
+
+schema = schemathesis.openapi.from_dict(
+    api_document(),
+    config=schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"mode": "all", "max-examples": EXAMPLES},
+            "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
+        }
+    ),
+)
+
+
+def _credentials(case: schemathesis.Case, keys: Keys) -> list[dict[str, str]]:
+    """An owner's key, the key just below the operation's minimum role, and none."""
+    minimum = case.operation.definition.raw.get("x-minimum-role")
+    if minimum is None and not case.operation.definition.raw.get("security"):
+        return [{}]
+    found = [keys.by_role[Role.owner], {}]
+    below = _BELOW.get(Role(minimum)) if minimum else None
+    if below is not None:
+        found.insert(1, keys.by_role[below])
+    return found
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+)
+def test_operation(
+    case: schemathesis.Case, live_api: LiveApi, fuzz_keys: Keys, http: requests.Session
+) -> None:
+    offset = live_api.log_size()
+    try:
+        for headers in _credentials(case, fuzz_keys):
+            case.call_and_validate(
+                base_url=live_api.url, session=http, headers=headers, checks=CHECKS
+            )
+    except Exception as failure:
+        failure.add_note(f"The API logged:\n{live_api.problems_since(offset)}")
+        raise
