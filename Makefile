@@ -25,11 +25,13 @@ up: install
 test: install
 	$(UV) run --frozen pytest
 
-# The fuzzer alone, longer: FUZZ_EXAMPLES cases per operation, FUZZ_SEED to explore elsewhere.
+# The fuzzer alone, longer: FUZZ_EXAMPLES cases per operation, FUZZ_SEED to explore elsewhere,
+# STRICT=1 to also check that schema-valid requests are accepted and invalid ones refused.
 FUZZ_EXAMPLES ?= 200
 FUZZ_SEED ?= 20261201
+STRICT ?= 0
 fuzz: install
-	HERALD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HERALD_FUZZ_SEED=$(FUZZ_SEED) \
+	HERALD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HERALD_FUZZ_SEED=$(FUZZ_SEED) HERALD_FUZZ_STRICT=$(STRICT) \
 		$(UV) run --frozen pytest tests/fuzz -p no:randomly --timeout=0
 
 bench: install

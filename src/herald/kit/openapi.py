@@ -102,8 +102,38 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     for name, holders in ids.items():
         for route, operation in holders:
             operation["operationId"] = _disambiguate(name, route) if len(holders) > 1 else name
+    _link_created_resources(doc)
     _drop_unused_validation_schemas(doc)
     return doc
+
+
+def _link_created_resources(doc: dict[str, Any]) -> None:
+    """OpenAPI links from each create (a ``POST`` answering 201 with an ``id``) to the operations
+    on the created item — ``POST /v1/segments`` → ``GET/PATCH/DELETE /v1/segments/{segment_id}``
+    and their actions — so clients and the fuzzer can follow a resource's life."""
+    paths: dict[str, dict[str, Any]] = doc["paths"]
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if created is None or not _has_id(doc, created):
+            continue
+        links = created.setdefault("links", {})
+        for other, other_item in paths.items():
+            found = re.fullmatch(re.escape(path) + r"/\{(\w+_id)\}(/[\w.-]+)?", other)
+            if found is None:
+                continue
+            for operation in other_item.values():
+                target = operation["operationId"]
+                links[target] = {
+                    "operationId": target,
+                    "parameters": {found.group(1): "$response.body#/id"},
+                }
+
+
+def _has_id(doc: dict[str, Any], response: dict[str, Any]) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref", "")
+    component = doc["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
+    return "id" in component.get("properties", {})
 
 
 class ApiRoute(Protocol):
@@ -309,10 +339,7 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own 405 names the methods of the one route it tried; a path here has a
     route per method, so ``Allow`` is gathered from all of them."""
     allowed = allowed_methods(request.app, request.url.path)
-    detail = (
-        f"{request.method} is not allowed on {request.url.path}; "
-        f"use {', '.join(allowed)}."
-    )
+    detail = f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}."
     response = problem(request, 405, "Method not allowed", detail)
     response.headers["Allow"] = ", ".join(allowed)
     return response
