@@ -81,16 +81,19 @@ def http() -> requests.Session:
     return requests.Session()
 
 
-schema = schemathesis.openapi.from_dict(
-    api_document(),
-    config=schemathesis.Config.from_dict(
-        {
-            "seed": SEED,
-            "generation": {"mode": "all", "max-examples": EXAMPLES},
-            "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
-        }
-    ),
-)
+def _schema(mode: str) -> Any:
+    config = {
+        "seed": SEED,
+        "generation": {"mode": mode, "max-examples": EXAMPLES},
+        "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
+    }
+    return schemathesis.openapi.from_dict(DOCUMENT, config=schemathesis.Config.from_dict(config))
+
+
+DOCUMENT = api_document()
+schema = _schema("all")
+# Lifecycles follow links from a create that succeeded: only requests the schema allows.
+lifecycle_schema = _schema("positive")
 
 
 def _credentials(case: schemathesis.Case, keys: Keys) -> list[dict[str, str]]:
@@ -128,12 +131,17 @@ def test_operation(
         raise
 
 
+@pytest.mark.skipif(
+    "HERALD_FUZZ_EXAMPLES" not in os.environ,
+    reason="make fuzz only: Hypothesis replays a chain to check it, and a chain's data depends "
+    "on the server's answers (the ids it made), so a fixed-seed CI run is not reproducible",
+)
 def test_resource_lifecycles(live_api: LiveApi, fuzz_keys: Keys, http: requests.Session) -> None:
     """Chains of calls that follow the document's links: create a resource, then read, change,
     act on and delete that very one (by the id the create answered), with an owner's key."""
     owner = fuzz_keys.by_role[Role.owner]
 
-    class Lifecycle(schema.as_state_machine()):  # type: ignore[misc]
+    class Lifecycle(lifecycle_schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
             return {"base_url": live_api.url, "session": http, "headers": owner}
 
@@ -149,6 +157,7 @@ def test_resource_lifecycles(live_api: LiveApi, fuzz_keys: Keys, http: requests.
             settings=settings(
                 max_examples=SCENARIOS,
                 stateful_step_count=6,
+                phases=[Phase.generate],
                 derandomize=True,
                 database=None,
                 deadline=None,

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from herald.channel.models import ChannelStatus
 from herald.contact.models import ChannelKind
@@ -60,7 +60,7 @@ class ChannelCreate(Caps):
         min_length=1,
         max_length=40,
         description="A provider of this kind of channel: the document lists every provider.",
-        json_schema_extra={"enum": sorted(PROVIDERS)},
+        json_schema_extra={"enum": list[JsonValue](sorted(PROVIDERS))},
     )
     name: str = Field(min_length=1, max_length=100)
     sender: str | None = Field(
