@@ -139,3 +139,14 @@ async def test_405_on_an_item_path(client: httpx.AsyncClient) -> None:
     answer = await client.post("/v1/contacts/0190c0de-0000-7000-8000-000000000000")
     assert answer.status_code == 405
     assert answer.headers["allow"] == "DELETE, GET, PATCH"
+
+
+def test_a_create_links_to_the_operations_on_what_it_made(document: dict[str, Any]) -> None:
+    created = document["paths"]["/v1/segments"]["post"]["responses"]["201"]
+    assert created["links"]["segments_delete"] == {
+        "operationId": "segments_delete",
+        "parameters": {"segment_id": "$response.body#/id"},
+    }
+    assert {"segments_get", "segments_update", "segments_refresh"} <= set(created["links"])
+    dnc = document["paths"]["/v1/dnc"]["post"]["responses"]["201"]
+    assert "links" not in dnc  # its item is addressed by phone number, not by the id it answers

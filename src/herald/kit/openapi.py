@@ -80,6 +80,7 @@ def install_openapi(app: FastAPI) -> None:
 
 
 def build_document(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document of ``app``, completed by the rules of this module."""
     doc = get_openapi(
         title=app.title,
         version=app.version,
@@ -116,17 +117,17 @@ def _link_created_resources(doc: dict[str, Any]) -> None:
         created = item.get("post", {}).get("responses", {}).get("201")
         if created is None or not _has_id(doc, created):
             continue
-        links = created.setdefault("links", {})
-        for other, other_item in paths.items():
-            found = re.fullmatch(re.escape(path) + r"/\{(\w+_id)\}(/[\w.-]+)?", other)
-            if found is None:
-                continue
-            for operation in other_item.values():
-                target = operation["operationId"]
-                links[target] = {
-                    "operationId": target,
-                    "parameters": {found.group(1): "$response.body#/id"},
-                }
+        links = {
+            operation["operationId"]: {
+                "operationId": operation["operationId"],
+                "parameters": {found.group(1): "$response.body#/id"},
+            }
+            for other, other_item in paths.items()
+            if (found := re.fullmatch(re.escape(path) + r"/\{(\w+_id)\}(/[\w.-]+)?", other))
+            for operation in other_item.values()
+        }
+        if links:
+            created["links"] = links
 
 
 def _has_id(doc: dict[str, Any], response: dict[str, Any]) -> bool:
