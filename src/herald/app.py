@@ -20,6 +20,7 @@ from herald.kit.observability import (
     metrics_endpoint,
 )
 from herald.kit.proxy import TrustedProxyMiddleware
+from herald.kit.openapi import install_openapi
 from herald.routers import ROUTERS
 from herald.settings import Settings, get_settings
 from herald.sim.app import PREFIX as SIM_PREFIX
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     if db is not None:
         app.state.db = db
     install_error_handlers(app)
+    install_openapi(app)
     configure_logging(settings)
     configure_keyring(load_keyring(settings))
     install_audit_listener()

@@ -23,6 +23,7 @@ from herald.kit.context import Actor, AuthContext, Role, bind_actor
 from herald.kit.database import Database
 from herald.kit.errors import Forbidden, Unauthorized
 from herald.kit.mailer import Mailer
+from herald.kit.openapi import requires_role
 from herald.kit.ratelimit import RateLimiter
 from herald.settings import Settings
 from herald.user.repository import UserRepository
@@ -116,6 +117,7 @@ async def authenticated(
 
 
 def require(minimum: Role) -> Callable[[AuthContext], Awaitable[AuthContext]]:
+    @requires_role(minimum)  # the OpenAPI document states each operation's minimum role
     async def check(
         ctx: Annotated[AuthContext, Depends(authenticated, scope="function")],
     ) -> AuthContext:

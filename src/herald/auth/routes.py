@@ -89,7 +89,10 @@ async def refresh(
 
 
 @sessions.post(
-    "/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a refresh token's family"
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a refresh token's family",
+    responses={401: {"description": "The refresh token is unknown, used or expired."}},
 )
 async def logout(data: RefreshRequest, db: Db) -> Response:
     async with db.system_session() as session:

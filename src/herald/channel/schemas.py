@@ -11,10 +11,11 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from herald.channel.models import ChannelStatus
 from herald.contact.models import ChannelKind
+from herald.providers.registry import PROVIDERS
 
 MAX_CONFIG_KEYS = 30
 MAX_CONFIG_VALUE = 2000
@@ -55,7 +56,12 @@ class Caps(Strict):
 
 class ChannelCreate(Caps):
     kind: ChannelKind
-    provider: str = Field(min_length=1, max_length=40, description="e.g. simulator, twilio")
+    provider: str = Field(
+        min_length=1,
+        max_length=40,
+        description="A provider of this kind of channel: the document lists every provider.",
+        json_schema_extra={"enum": list[JsonValue](sorted(PROVIDERS))},
+    )
     name: str = Field(min_length=1, max_length=100)
     sender: str | None = Field(
         default=None,

@@ -71,7 +71,8 @@ class TenantSettings(BaseModel):
 
 
 class TenantSettingsPatch(BaseModel):
-    """A partial change of the settings: the keys sent replace those stored, the rest stay."""
+    """A partial change of the settings: the keys sent replace those stored, the rest stay; a
+    key sent as null goes back to its default."""
 
     model_config = ConfigDict(extra="forbid")
 

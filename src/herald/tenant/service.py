@@ -54,8 +54,10 @@ async def update_tenant(
     changes: dict[str, Any] = {}
     sent = data.model_dump(exclude_unset=True)
     if data.settings is not None:
+        # A key sent as null goes back to its default (booleans and the language have no null).
         patch = data.settings.model_dump(exclude_unset=True)
-        sent["settings"] = TenantSettings.model_validate({**tenant.settings, **patch}).model_dump()
+        merged = {k: v for k, v in {**tenant.settings, **patch}.items() if v is not None}
+        sent["settings"] = TenantSettings.model_validate(merged).model_dump()
     for field, value in sent.items():
         if value is not None and getattr(tenant, field) != value:
             changes[field] = value

@@ -100,7 +100,10 @@ async def delete_invitation(invitation_id: UUID, auth: Admin) -> Response:
 
 
 @invitations.post(
-    "/accept", response_model=TokenPairRead, summary="Accept an invitation and sign in"
+    "/accept",
+    response_model=TokenPairRead,
+    summary="Accept an invitation and sign in",
+    responses={403: {"description": "The inviting tenant is suspended."}},
 )
 async def accept_invitation(data: InvitationAccept, db: Db, settings: AppSettings) -> TokenPairRead:
     async with db.system_session() as session:
