@@ -10,6 +10,7 @@ from herald.auth import routes as auth_routes
 from herald.channel import routes as channel_routes
 from herald.contact import routes as contact_routes
 from herald.cost import routes as cost_routes
+from herald.hook import routes as hook_routes
 from herald.imports import routes as import_routes
 from herald.link import routes as link_routes
 from herald.message import routes as message_routes
@@ -49,4 +50,5 @@ ROUTERS: list[APIRouter] = [
     message_routes.events,
     channel_routes.channels,
     channel_routes.pools,
+    hook_routes.router,
 ]
