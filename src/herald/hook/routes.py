@@ -36,16 +36,24 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
 async def _accept(request: Request, slug: str, channel_id: UUID, settings: Settings) -> bool:
-    """Store the callback; ``True`` for a replay. The URL checked is the public one."""
-    payload = await _body(request)
+    """Store the callback; ``True`` for a replay. The URL checked is the public one. A GET
+    callback (Vonage, Mitto) is its query string, stored as a form body."""
+    if request.method == "GET":
+        payload, content_type = request.url.query.encode(), FORM
+    else:
+        payload = await _body(request)
+        content_type = request.headers.get("content-type", "application/octet-stream")
     url = settings.base_url.rstrip("/") + request.url.path
     if request.url.query:
         url += "?" + request.url.query
     db: Database = request.app.state.db
     async with db.system_session() as session:
         outcome = await service.accept(
-            session, slug, channel_id, url, request.headers, payload, utcnow()
+            session, slug, channel_id, url, request.headers, payload, content_type, utcnow()
         )
     if outcome is service.Outcome.rejected:
         raise service.rejected(slug)
@@ -89,17 +97,23 @@ async def whatsapp(channel_id: UUID, request: Request, settings: AppSettings) ->
     return _json(await _accept(request, "whatsapp", channel_id, settings))
 
 
-@router.post("/vonage/{channel_id}", summary="Vonage delivery receipt or incoming message")
+@router.api_route(
+    "/vonage/{channel_id}",
+    methods=["GET", "POST"],
+    summary="Vonage delivery receipt or incoming message",
+)
 async def vonage(channel_id: UUID, request: Request, settings: AppSettings) -> HookAnswer:
     return _json(await _accept(request, "vonage", channel_id, settings))
 
 
-@router.post("/vonage/{channel_id}/inbound", summary="Vonage incoming message")
+@router.api_route(
+    "/vonage/{channel_id}/inbound", methods=["GET", "POST"], summary="Vonage incoming message"
+)
 async def vonage_inbound(channel_id: UUID, request: Request, settings: AppSettings) -> HookAnswer:
     return _json(await _accept(request, "vonage", channel_id, settings))
 
 
-@router.post("/mitto/{channel_id}", summary="Mitto delivery report")
+@router.api_route("/mitto/{channel_id}", methods=["GET", "POST"], summary="Mitto delivery report")
 async def mitto(channel_id: UUID, request: Request, settings: AppSettings) -> HookAnswer:
     return _json(await _accept(request, "mitto", channel_id, settings))
 

@@ -89,6 +89,7 @@ async def accept(
     url: str,
     headers: Mapping[str, str],
     payload: bytes,
+    content_type: str,
     now: datetime,
 ) -> Outcome:
     """Verify and store one callback. ``url`` is the public URL it was posted to (what the
@@ -109,19 +110,10 @@ async def accept(
             length=len(payload),
         )
         return Outcome.rejected
-    content_type = _content_type(headers)
     event_ids = [event.event_id for event in provider.parse(config, payload, content_type)]
-    stored = await repo.store(
-        channel, dedupe_key(event_ids, payload), event_ids[:1000], content_type, payload, now
-    )
+    key = dedupe_key(event_ids, payload)
+    stored = await repo.store(channel, key, event_ids[:1000], content_type[:200], payload, now)
     return Outcome.stored if stored else Outcome.duplicate
-
-
-def _content_type(headers: Mapping[str, str]) -> str:
-    for name, value in headers.items():
-        if name.lower() == "content-type":
-            return value[:200]
-    return "application/octet-stream"
 
 
 def rejected(slug: str) -> Forbidden:
