@@ -25,6 +25,7 @@ from herald.whatsapp import routes as whatsapp_routes
 
 ROUTERS: list[APIRouter] = [
     link_routes.redirects,  # first: the hottest route is matched before all others
+    hook_routes.router,  # next: provider callbacks arrive at the rate messages are sent
     health.router,
     tenant_routes.router,
     auth_routes.api_keys,
@@ -50,5 +51,4 @@ ROUTERS: list[APIRouter] = [
     message_routes.events,
     channel_routes.channels,
     channel_routes.pools,
-    hook_routes.router,
 ]

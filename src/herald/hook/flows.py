@@ -32,7 +32,7 @@ from herald.hook.repository import HookChannel, HookRepository, Settled, Stored
 from herald.kit.database import Database
 from herald.kit.models import utcnow
 from herald.message.receipts import ChannelReceipt, apply_receipts
-from herald.providers.base import Receipt, WebhookEvent
+from herald.providers.base import ProviderConfig, Receipt, WebhookEvent
 from herald.providers.registry import PROVIDERS
 
 log = structlog.get_logger(__name__)
@@ -117,8 +117,11 @@ async def _process(
 def _sort(rows: Sequence[Stored], channels: dict[UUID, HookChannel]) -> _Batch:
     """Parse every row: receipts for the set-based step, the rest grouped by channel and type."""
     batch = _Batch(list(rows))
+    configs: dict[UUID, ProviderConfig | str] = {}
     for i, row in enumerate(rows):
-        events = _parse(row, channels.get(row.channel_id))
+        if row.channel_id not in configs:
+            configs[row.channel_id] = _config(row, channels.get(row.channel_id))
+        events = _parse(row, configs[row.channel_id])
         if isinstance(events, str):
             batch.errors[i] = events
             continue
@@ -131,16 +134,21 @@ def _sort(rows: Sequence[Stored], channels: dict[UUID, HookChannel]) -> _Batch:
     return batch
 
 
-def _parse(row: Stored, channel: HookChannel | None) -> list[WebhookEvent] | str:
-    """The row's events, or why it cannot be read (its channel changed provider or config)."""
+def _config(row: Stored, channel: HookChannel | None) -> ProviderConfig | str:
+    """The channel's config (validated once per batch), or why the row cannot be read."""
     provider = PROVIDERS.get(row.provider)
     if channel is None or provider is None or channel.provider != row.provider:
         return f"channel {row.channel_id} is no longer a {row.provider} channel"
     try:
-        config = provider.config_schema.model_validate(channel.config)
+        return provider.config_schema.model_validate(channel.config)
     except ValidationError:
         return f"channel {row.channel_id} has an invalid {row.provider} configuration"
-    return provider.parse(config, row.payload, row.content_type)
+
+
+def _parse(row: Stored, config: ProviderConfig | str) -> list[WebhookEvent] | str:
+    if isinstance(config, str):
+        return config
+    return PROVIDERS[row.provider].parse(config, row.payload, row.content_type)
 
 
 async def _handle(

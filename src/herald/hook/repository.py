@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, or_, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, bindparam, or_, select, text, tuple_, update
 
 from herald.channel.models import Channel, ChannelStatus
 from herald.hook.models import WebhookEvent
 from herald.kit.database import scope_columns
+from herald.kit.ids import new_id
 from herald.kit.repository import Repository
 from herald.whatsapp.models import WhatsAppTemplate
 
@@ -77,6 +77,22 @@ _CHANNEL_COLUMNS = (
     Channel.config,
 )
 
+_READ_SCOPED = select(*_CHANNEL_COLUMNS, *scope_columns(Channel.tenant_id)).where(
+    Channel.id == bindparam("channel_id")
+)
+"""Built once: the accept path pays no statement construction, only the cached compile."""
+
+_STORE = text(
+    """
+    INSERT INTO webhook_events (id, tenant_id, channel_id, provider, dedupe_key, event_ids,
+                                content_type, payload, received_at, next_attempt_at, attempts)
+    VALUES (:id, :tenant_id, :channel_id, :provider, :dedupe_key, :event_ids, :content_type,
+            :payload, :now, :now, 0)
+    ON CONFLICT (channel_id, dedupe_key) DO NOTHING
+    RETURNING id
+    """
+)
+
 _CLAIM = text(
     """
     SELECT id, tenant_id, channel_id, provider, content_type, payload, received_at, attempts
@@ -129,13 +145,7 @@ class HookRepository(Repository):
     async def channel_scoped(self, channel_id: UUID) -> HookChannel | None:
         """The channel, read as the owner by the statement that also switches the rest of the
         transaction to its tenant (no round trip of its own for the scoping)."""
-        row = (
-            await self.session.execute(
-                select(*_CHANNEL_COLUMNS, *scope_columns(Channel.tenant_id)).where(
-                    Channel.id == channel_id
-                )
-            )
-        ).first()
+        row = (await self.session.execute(_READ_SCOPED, {"channel_id": channel_id})).first()
         return _channel(row) if row is not None else None
 
     async def channels(self, ids: Sequence[UUID]) -> dict[UUID, HookChannel]:
@@ -153,23 +163,18 @@ class HookRepository(Repository):
     ) -> bool:
         """One INSERT of the raw callback; ``False`` when the channel already has its key (a
         replay), which changes nothing."""
-        stmt = (
-            insert(WebhookEvent)
-            .values(
-                tenant_id=channel.tenant_id,
-                channel_id=channel.id,
-                provider=channel.provider,
-                dedupe_key=dedupe_key,
-                event_ids=list(event_ids),
-                content_type=content_type,
-                payload=payload,
-                received_at=now,
-                next_attempt_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["channel_id", "dedupe_key"])
-            .returning(WebhookEvent.id)
-        )
-        return (await self.session.scalar(stmt)) is not None
+        params = {
+            "id": new_id(),
+            "tenant_id": channel.tenant_id,
+            "channel_id": channel.id,
+            "provider": channel.provider,
+            "dedupe_key": dedupe_key,
+            "event_ids": list(event_ids),
+            "content_type": content_type,
+            "payload": payload,
+            "now": now,
+        }
+        return (await self.session.scalar(_STORE, params)) is not None
 
     async def count_rejection(self, channel: HookChannel, now: datetime) -> None:
         await self.session.execute(
