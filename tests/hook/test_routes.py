@@ -8,9 +8,10 @@ from uuid import UUID
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from twilio.request_validator import RequestValidator
 
+from herald.channel.models import Channel
 from herald.hook.models import WebhookRejection
 from herald.hook.service import MAX_BODY
 from herald.kit.context import Role
@@ -229,3 +230,17 @@ async def test_stats_count_a_tenants_own_channels_only(
     assert str(theirs.id) not in {s["channel_id"] for s in answer.json()["items"]}
     assert str(channel.id) not in {s["channel_id"] for s in other.json()["items"]}
     assert anonymous.status_code == 401
+
+
+async def test_a_channel_deleted_after_a_callback_answers_404_to_the_next(
+    client: httpx.AsyncClient, db: Database, tenant: TenantFixture
+) -> None:
+    channel = await make_channel(db, tenant.id, "simulator")
+    first = await _post(client, sim_receipt(channel.id, "sim_1", "sent"))
+    async with db.system_session() as session:
+        await session.execute(delete(Channel).where(Channel.id == channel.id))
+
+    after = await _post(client, sim_receipt(channel.id, "sim_1", "delivered"))
+
+    assert first.status_code == 200
+    assert after.status_code == 404

@@ -1,6 +1,6 @@
-"""All SQL of the webhook domain. The accept path is two statements (the channel read that
-also scopes the transaction to its tenant, and one INSERT); the processor runs as the owner,
-since a batch spans tenants, and matches every row by id."""
+"""All SQL of the webhook domain. The accept path is one INSERT (the channel is read once per
+few seconds, see ``service``); it and the processor run as the owner — the processor because
+a batch spans tenants — and every row written takes its tenant from the channel."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, bindparam, or_, select, text, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from herald.channel.models import Channel, ChannelStatus
 from herald.hook.models import WebhookEvent
-from herald.kit.database import scope_columns
 from herald.kit.ids import new_id
 from herald.kit.repository import Repository
 from herald.whatsapp.models import WhatsAppTemplate
@@ -77,9 +77,7 @@ _CHANNEL_COLUMNS = (
     Channel.config,
 )
 
-_READ_SCOPED = select(*_CHANNEL_COLUMNS, *scope_columns(Channel.tenant_id)).where(
-    Channel.id == bindparam("channel_id")
-)
+_READ = select(*_CHANNEL_COLUMNS).where(Channel.id == bindparam("channel_id"))
 """Built once: the accept path pays no statement construction, only the cached compile."""
 
 _STORE = text(
@@ -141,40 +139,40 @@ _STATS = text(
 )
 
 
+async def store_event(
+    connection: AsyncConnection,
+    channel: HookChannel,
+    dedupe_key: str,
+    event_ids: Sequence[str],
+    content_type: str,
+    payload: bytes,
+    now: datetime,
+) -> bool:
+    """One INSERT of the raw callback on a bare connection (the accept path's one statement);
+    ``False`` when the channel already has its key (a replay), which changes nothing. The
+    tenant is the channel's, never the payload's."""
+    params = {
+        "id": new_id(),
+        "tenant_id": channel.tenant_id,
+        "channel_id": channel.id,
+        "provider": channel.provider,
+        "dedupe_key": dedupe_key,
+        "event_ids": list(event_ids),
+        "content_type": content_type,
+        "payload": payload,
+        "now": now,
+    }
+    return (await connection.scalar(_STORE, params)) is not None
+
+
 class HookRepository(Repository):
-    async def channel_scoped(self, channel_id: UUID) -> HookChannel | None:
-        """The channel, read as the owner by the statement that also switches the rest of the
-        transaction to its tenant (no round trip of its own for the scoping)."""
-        row = (await self.session.execute(_READ_SCOPED, {"channel_id": channel_id})).first()
+    async def channel(self, channel_id: UUID) -> HookChannel | None:
+        row = (await self.session.execute(_READ, {"channel_id": channel_id})).first()
         return _channel(row) if row is not None else None
 
     async def channels(self, ids: Sequence[UUID]) -> dict[UUID, HookChannel]:
         rows = await self.session.execute(select(*_CHANNEL_COLUMNS).where(Channel.id.in_(ids)))
         return {row[0]: _channel(row) for row in rows}
-
-    async def store(
-        self,
-        channel: HookChannel,
-        dedupe_key: str,
-        event_ids: Sequence[str],
-        content_type: str,
-        payload: bytes,
-        now: datetime,
-    ) -> bool:
-        """One INSERT of the raw callback; ``False`` when the channel already has its key (a
-        replay), which changes nothing."""
-        params = {
-            "id": new_id(),
-            "tenant_id": channel.tenant_id,
-            "channel_id": channel.id,
-            "provider": channel.provider,
-            "dedupe_key": dedupe_key,
-            "event_ids": list(event_ids),
-            "content_type": content_type,
-            "payload": payload,
-            "now": now,
-        }
-        return (await self.session.scalar(_STORE, params)) is not None
 
     async def count_rejection(self, channel: HookChannel, now: datetime) -> None:
         await self.session.execute(

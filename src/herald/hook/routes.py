@@ -51,10 +51,9 @@ async def _accept(request: Request, slug: str, channel_id: UUID, settings: Setti
     if request.url.query:
         url += "?" + request.url.query
     db: Database = request.app.state.db
-    async with db.system_session() as session:
-        outcome = await service.accept(
-            session, slug, channel_id, url, request.headers, payload, content_type, utcnow()
-        )
+    outcome = await service.accept(
+        db, slug, channel_id, url, request.headers, payload, content_type, utcnow()
+    )
     if outcome is service.Outcome.rejected:
         raise service.rejected(slug)
     return outcome is service.Outcome.duplicate
@@ -88,8 +87,7 @@ async def twilio_inbound(channel_id: UUID, request: Request, settings: AppSettin
 )
 async def whatsapp_handshake(channel_id: UUID, request: Request) -> str:
     db: Database = request.app.state.db
-    async with db.system_session() as session:
-        return await service.handshake(session, channel_id, request.query_params)
+    return await service.handshake(db, channel_id, request.query_params)
 
 
 @router.post("/whatsapp/{channel_id}", summary="WhatsApp Cloud API callback")

@@ -1,14 +1,16 @@
 """Provider callbacks: verified with the provider's own scheme, stored raw, answered at once.
 
-The accept path does as little as it can — read the channel (the same statement scopes the
-transaction to its tenant), check the signature, parse for the event ids, one INSERT — so a
-provider is answered in milliseconds; applying the events is the processor's (``flows``).
+The accept path does as little as it can — the channel (cached a few seconds), the signature,
+a parse for the event ids, one INSERT — so a provider is answered in milliseconds; applying
+the events is the processor's (``flows``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,10 +18,12 @@ from uuid import UUID
 
 import structlog
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.hook.repository import HookChannel, HookRepository
+from herald.hook.repository import HookChannel, HookRepository, store_event
 from herald.hook.schemas import HookStats
+from herald.kit.database import Database
 from herald.kit.errors import Forbidden, HeraldError, NotFound
 from herald.message.receipts import HOOK_PATHS
 from herald.providers.base import Provider, ProviderConfig
@@ -52,15 +56,62 @@ def too_large() -> PayloadTooLarge:
     )
 
 
-async def _channel(repo: HookRepository, slug: str, channel_id: UUID) -> HookChannel:
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A channel as the accept path needs it, with its validated config."""
+
+    channel: HookChannel
+    provider: Provider[Any]
+    config: ProviderConfig
+
+
+class ChannelCache:
+    """Channels by id for ``ttl`` seconds, in this process: callbacks come in bursts for the
+    same few channels, and reading one (and decrypting its config) per callback would cost
+    more than storing the callback. A changed secret applies within ``ttl`` (a provider
+    retries a callback refused meanwhile); unknown ids are never cached."""
+
+    def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._known: dict[UUID, tuple[float, Known]] = {}
+
+    def get(self, channel_id: UUID) -> Known | None:
+        hit = self._known.get(channel_id)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, known: Known) -> None:
+        if len(self._known) >= self.size:
+            self._known.clear()
+        self._known[known.channel.id] = (time.monotonic() + self.ttl, known)
+
+
+CHANNELS = ChannelCache()
+
+
+async def _known(db: Database, slug: str, channel_id: UUID) -> Known:
     """The channel the URL names, if it is a channel of the provider the URL names."""
-    channel = await repo.channel_scoped(channel_id)
-    if channel is None or channel.provider != PROVIDER_OF_SLUG.get(slug):
-        raise NotFound(
-            f"There is no {slug} channel {channel_id}; check the webhook URL configured at the "
-            "provider (GET /v1/channels lists channels and their providers)."
-        )
-    return channel
+    known = CHANNELS.get(channel_id)
+    if known is None:
+        async with db.system_session() as session:
+            channel = await HookRepository(session).channel(channel_id)
+        if channel is None:
+            raise _no_channel(slug, channel_id)
+        provider = PROVIDERS[channel.provider]
+        known = Known(channel, provider, _config(provider, channel))
+        CHANNELS.put(known)
+    if known.channel.provider != PROVIDER_OF_SLUG.get(slug):
+        raise _no_channel(slug, channel_id)
+    return known
+
+
+def _no_channel(slug: str, channel_id: UUID) -> NotFound:
+    return NotFound(
+        f"There is no {slug} channel {channel_id}; check the webhook URL configured at the "
+        "provider (GET /v1/channels lists channels and their providers)."
+    )
 
 
 def _config(provider: Provider[Any], channel: HookChannel) -> ProviderConfig:
@@ -83,7 +134,7 @@ def dedupe_key(event_ids: Sequence[str], payload: bytes) -> str:
 
 
 async def accept(
-    session: AsyncSession,
+    db: Database,
     slug: str,
     channel_id: UUID,
     url: str,
@@ -94,13 +145,12 @@ async def accept(
 ) -> Outcome:
     """Verify and store one callback. ``url`` is the public URL it was posted to (what the
     provider signed). A refused signature is counted and logged (never the payload) and
-    stores nothing; the caller answers it 403 once the count is committed."""
-    repo = HookRepository(session)
-    channel = await _channel(repo, slug, channel_id)
-    provider = PROVIDERS[channel.provider]
-    config = _config(provider, channel)
-    if not provider.verify(config, url, headers, payload):
-        await repo.count_rejection(channel, now)
+    stores nothing. A stored callback is one INSERT, on a bare connection."""
+    known = await _known(db, slug, channel_id)
+    channel = known.channel
+    if not known.provider.verify(known.config, url, headers, payload):
+        async with db.tenant_session(channel.tenant_id) as session:
+            await HookRepository(session).count_rejection(channel, now)
         log.warning(
             "hooks.signature_rejected",
             channel_id=str(channel.id),
@@ -110,9 +160,16 @@ async def accept(
             length=len(payload),
         )
         return Outcome.rejected
-    event_ids = [event.event_id for event in provider.parse(config, payload, content_type)]
+    events = known.provider.parse(known.config, payload, content_type)
+    event_ids = [event.event_id for event in events]
     key = dedupe_key(event_ids, payload)
-    stored = await repo.store(channel, key, event_ids[:1000], content_type[:200], payload, now)
+    try:
+        async with db.engine.begin() as connection:
+            stored = await store_event(
+                connection, channel, key, event_ids[:1000], content_type[:200], payload, now
+            )
+    except IntegrityError as exc:  # the channel was deleted since it was cached
+        raise _no_channel(slug, channel_id) from exc
     return Outcome.stored if stored else Outcome.duplicate
 
 
@@ -124,11 +181,9 @@ def rejected(slug: str) -> Forbidden:
     )
 
 
-async def handshake(session: AsyncSession, channel_id: UUID, params: Mapping[str, str]) -> str:
+async def handshake(db: Database, channel_id: UUID, params: Mapping[str, str]) -> str:
     """Meta's subscription check: echo ``hub.challenge`` when the verify token matches."""
-    repo = HookRepository(session)
-    channel = await _channel(repo, "whatsapp", channel_id)
-    config = _config(PROVIDERS[channel.provider], channel)
+    config = (await _known(db, "whatsapp", channel_id)).config
     if not isinstance(config, WhatsAppCloudConfig) or config.verify_token is None:
         raise Forbidden(
             f"Channel {channel_id} has no verify_token; set one with PATCH /v1/channels/{{id}} "
