@@ -13,7 +13,7 @@ from uuid import UUID
 from sqlalchemy import Row, bindparam, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from herald.channel.models import Channel, ChannelStatus
+from herald.channel.models import Channel
 from herald.hook.models import WebhookEvent
 from herald.kit.ids import new_id
 from herald.kit.repository import Repository
@@ -27,8 +27,6 @@ class HookChannel:
     id: UUID
     tenant_id: UUID
     provider: str
-    kind: str
-    status: ChannelStatus
     config: dict[str, Any]
 
 
@@ -72,8 +70,6 @@ _CHANNEL_COLUMNS = (
     Channel.id,
     Channel.tenant_id,
     Channel.provider,
-    Channel.kind,
-    Channel.status,
     Channel.config,
 )
 
@@ -250,7 +246,5 @@ def _channel(row: Row[Any]) -> HookChannel:
         id=values[0],
         tenant_id=values[1],
         provider=values[2],
-        kind=str(values[3]),
-        status=values[4],
-        config=values[5],
+        config=values[3],
     )
