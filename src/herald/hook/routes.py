@@ -95,23 +95,20 @@ async def whatsapp(channel_id: UUID, request: Request, settings: AppSettings) ->
     return _json(await _accept(request, "whatsapp", channel_id, settings))
 
 
-@router.api_route(
-    "/vonage/{channel_id}",
-    methods=["GET", "POST"],
-    summary="Vonage delivery receipt or incoming message",
-)
+@router.get("/vonage/{channel_id}", summary="Vonage delivery receipt or incoming message (GET)")
+@router.post("/vonage/{channel_id}", summary="Vonage delivery receipt or incoming message")
 async def vonage(channel_id: UUID, request: Request, settings: AppSettings) -> HookAnswer:
     return _json(await _accept(request, "vonage", channel_id, settings))
 
 
-@router.api_route(
-    "/vonage/{channel_id}/inbound", methods=["GET", "POST"], summary="Vonage incoming message"
-)
+@router.get("/vonage/{channel_id}/inbound", summary="Vonage incoming message (GET)")
+@router.post("/vonage/{channel_id}/inbound", summary="Vonage incoming message")
 async def vonage_inbound(channel_id: UUID, request: Request, settings: AppSettings) -> HookAnswer:
     return _json(await _accept(request, "vonage", channel_id, settings))
 
 
-@router.api_route("/mitto/{channel_id}", methods=["GET", "POST"], summary="Mitto delivery report")
+@router.get("/mitto/{channel_id}", summary="Mitto delivery report (GET)")
+@router.post("/mitto/{channel_id}", summary="Mitto delivery report")
 async def mitto(channel_id: UUID, request: Request, settings: AppSettings) -> HookAnswer:
     return _json(await _accept(request, "mitto", channel_id, settings))
 
