@@ -43,7 +43,7 @@ ERROR_PAUSE_SECONDS = 1.0
 @dataclass(frozen=True)
 class ProcessPolicy:
     batch_size: int = 1000
-    idle_seconds: float = 0.05
+    idle_seconds: float = 0.2
     """How long an idle loop waits before looking for due events again."""
     park_base: float = 2.0
     park_cap: float = 600.0
