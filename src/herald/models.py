@@ -8,6 +8,7 @@ from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
 from herald.channel.models import Channel, SenderPool, SenderPoolMember, StickySender
 from herald.contact.models import ConsentEvent, Contact, DoNotContact, SuppressionRule
 from herald.cost.models import CallingCode, PriceEntry
+from herald.hook.models import WebhookEvent, WebhookRejection
 from herald.imports.models import ImportBatch, ImportFilePart, ImportIssue
 from herald.kit.models import Base
 from herald.kit.ratelimit import RateLimitHit
@@ -58,5 +59,7 @@ __all__ = [
     "User",
     "Wallet",
     "WalletTransaction",
+    "WebhookEvent",
+    "WebhookRejection",
     "WhatsAppTemplate",
 ]

@@ -10,6 +10,7 @@ from herald.auth import routes as auth_routes
 from herald.channel import routes as channel_routes
 from herald.contact import routes as contact_routes
 from herald.cost import routes as cost_routes
+from herald.hook import routes as hook_routes
 from herald.imports import routes as import_routes
 from herald.link import routes as link_routes
 from herald.message import routes as message_routes
@@ -24,6 +25,7 @@ from herald.whatsapp import routes as whatsapp_routes
 
 ROUTERS: list[APIRouter] = [
     link_routes.redirects,  # first: the hottest route is matched before all others
+    hook_routes.router,  # next: provider callbacks arrive at the rate messages are sent
     health.router,
     tenant_routes.router,
     auth_routes.api_keys,

@@ -9,6 +9,9 @@ from typing import Annotated, Literal
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names, not a bind
+"""Listening on every interface: the public URL defaults to the loopback one."""
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HERALD_", env_file=".env", extra="ignore")
@@ -26,7 +29,15 @@ class Settings(BaseSettings):
         "production: it accepts any credentials and posts to any callback URL it is given.",
     )
     sim_port: int = Field(default=8001, description="Port of a standalone `herald sim`.")
-    public_url: str | None = Field(default=None, description="Base URL users reach the API at.")
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL users and providers reach the API at (HERALD_PUBLIC_URL). Webhook "
+        "signatures are checked over it. Unset: http://127.0.0.1:<port> (the host when the API "
+        "listens on a specific address).",
+    )
+    webhook_retention_days: int = Field(
+        default=90, ge=1, description="Days stored provider callbacks are kept."
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool | None = Field(default=None, description="Force JSON logs; default: not a TTY.")
 
@@ -85,7 +96,10 @@ class Settings(BaseSettings):
 
     @property
     def base_url(self) -> str:
-        return self.public_url or f"http://{self.host}:{self.port}"
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in WILDCARD_HOSTS else self.host
+        return f"http://{host}:{self.port}"
 
 
 @lru_cache

@@ -12,6 +12,7 @@ import procrastinate
 
 from herald.auth import tasks as auth_tasks
 from herald.channel import tasks as channel_tasks
+from herald.hook import tasks as hook_tasks
 from herald.imports import tasks as import_tasks
 from herald.kit.embedded import to_libpq_url
 from herald.message import tasks as message_tasks
@@ -23,6 +24,7 @@ BLUEPRINTS: dict[str, procrastinate.Blueprint] = {
     "imports": import_tasks.blueprint,
     "channel": channel_tasks.blueprint,
     "messages": message_tasks.blueprint,
+    "hooks": hook_tasks.blueprint,
 }
 """Namespace → blueprint: task ``cleanup`` in namespace ``auth`` runs as ``auth:cleanup``."""
 

@@ -6,6 +6,7 @@ from herald.bench.scenarios import api as api_scenario
 from herald.bench.scenarios import cost as cost_scenario
 from herald.bench.scenarios import dispatch as dispatch_scenario
 from herald.bench.scenarios import imports as import_scenario
+from herald.bench.scenarios import receipts as receipts_scenario
 from herald.bench.scenarios import redirect as redirect_scenario
 from herald.bench.scenarios import segment as segment_scenario
 from herald.bench.scenarios import sms as sms_scenario
@@ -62,5 +63,11 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         200_000,
         "queued messages sent to the simulator by one worker with all bookkeeping; "
         "baseline: a bare aiohttp client posting the same requests to the same simulator",
+    ),
+    "receipts": ScenarioSpec(
+        receipts_scenario.run,
+        100_000,
+        "signed Twilio status callbacks posted at concurrency 64 and applied by one worker, "
+        "end to end; baseline: the same server's /healthz at the same concurrency",
     ),
 }

@@ -55,6 +55,7 @@ from herald.message.dispatch_repository import (
     Outcome,
     Sendable,
 )
+from herald.message.receipts import status_url
 from herald.message.repository import NewEvent, record_events
 from herald.providers.base import (
     Accepted,
@@ -67,6 +68,7 @@ from herald.providers.base import (
     WhatsAppTemplate,
 )
 from herald.providers.registry import PROVIDERS
+from herald.settings import get_settings
 from herald.sms.encoding import inspect
 from herald.wallet.service import refund, reserve_many
 
@@ -381,6 +383,9 @@ def outbound(job: Job) -> OutboundMessage:
         kind=job.channel.kind,
         body=message.body,
         template=_template(message.template),
+        status_callback_url=status_url(
+            get_settings().base_url, job.channel.provider, job.channel.id
+        ),
     )
 
 

@@ -7,6 +7,7 @@ import asyncio
 
 import uvicorn
 
+from herald.hook.flows import ProcessPolicy, run_processor
 from herald.kit.database import database_url
 from herald.kit.jobs import worker_context, worker_resources
 from herald.kit.observability import configure_logging
@@ -63,10 +64,12 @@ async def _work(url: str, concurrency: int, shutdown_timeout: float) -> None:
     stop = asyncio.Event()
     policy = DispatchPolicy()
     pool_size = concurrency + policy.lanes
+    pool_size += 2  # the webhook processor: its batch, and a handler's tenant transaction
     async with worker_resources(url, pool_size=pool_size) as resources, tasks.open_async():
         dispatcher = asyncio.create_task(
             run_dispatcher(resources.db, resources.client(), stop, policy)
         )
+        processor = asyncio.create_task(run_processor(resources.db, stop, ProcessPolicy()))
         try:
             await tasks.run_worker_async(
                 concurrency=concurrency,
@@ -77,3 +80,4 @@ async def _work(url: str, concurrency: int, shutdown_timeout: float) -> None:
         finally:
             stop.set()
             await dispatcher
+            await processor

@@ -1,0 +1,77 @@
+"""What the processor does with each kind of parsed event other than receipts (which it
+applies itself, set-based, through ``herald.message.receipts``).
+
+An explicit registry: event type → ``async handler(session, channel, events)``. The session
+is scoped to the channel's tenant; ``events`` are all the events of that type and channel in
+one batch, in arrival order. A type without a handler is recorded as processed with the error
+"no handler" and can be reprocessed once one exists (``herald hooks reprocess --failed``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.channel.models import Channel
+from herald.hook.repository import HookRepository
+from herald.kit.errors import Conflict, Unprocessable
+from herald.providers.base import TemplateStatusUpdate
+from herald.whatsapp.lifecycle import from_meta_status, transition
+from herald.whatsapp.models import WhatsAppTemplate
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Channel, Sequence[Any]], Awaitable[None]]
+
+
+async def apply_template_updates(
+    session: AsyncSession, channel: Channel, events: Sequence[TemplateStatusUpdate]
+) -> None:
+    """Meta's ``message_template_status_update``: move each named template through the
+    status machine, with Meta's reason. A template Herald does not hold, an event that
+    changes no status (FLAGGED, LOCKED) or a move the machine refuses is logged and skipped:
+    Meta's word is recorded where it fits, never forced."""
+    templates = await HookRepository(session).templates(
+        channel.tenant_id,
+        channel.id,
+        [event.provider_template_id for event in events],
+        [(event.name, event.language) for event in events],
+    )
+    for event in events:
+        template = _named(templates, event)
+        try:
+            status = from_meta_status(event.event)
+        except Unprocessable:
+            status = None
+        if template is None or status is None:
+            log.info("hooks.template_update_skipped", channel_id=str(channel.id), event=event.event)
+            continue
+        try:
+            transition(template, status, reason=event.reason, source="meta_webhook")
+        except Conflict as exc:
+            log.warning(
+                "hooks.template_update_refused", template_id=str(template.id), detail=exc.detail
+            )
+    await session.flush()
+
+
+def _named(
+    templates: Sequence[WhatsAppTemplate], event: TemplateStatusUpdate
+) -> WhatsAppTemplate | None:
+    """Meta's id first; a template submitted before its id was recorded by name and language,
+    preferring the one bound to the channel."""
+    for template in templates:
+        if event.provider_template_id and template.meta_template_id == event.provider_template_id:
+            return template
+    named = [t for t in templates if (t.name, t.language) == (event.name, event.language)]
+    named.sort(key=lambda t: t.channel_id is None)
+    return named[0] if named else None
+
+
+HANDLERS: dict[type, Handler] = {
+    TemplateStatusUpdate: apply_template_updates,
+}
+"""Inbound messages get their handler from the inbox (``herald.inbox.service.receive_inbound``)."""

@@ -1,0 +1,250 @@
+"""All SQL of the webhook domain. The accept path is one INSERT (the channel is read once per
+few seconds, see ``service``); it and the processor run as the owner — the processor because
+a batch spans tenants — and every row written takes its tenant from the channel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, bindparam, or_, select, text, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from herald.channel.models import Channel
+from herald.hook.models import WebhookEvent
+from herald.kit.ids import new_id
+from herald.kit.repository import Repository
+from herald.whatsapp.models import WhatsAppTemplate
+
+
+@dataclass(frozen=True, slots=True)
+class HookChannel:
+    """What a callback needs of its channel: whose it is, its provider and its secrets."""
+
+    id: UUID
+    tenant_id: UUID
+    provider: str
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A claimed raw event."""
+
+    id: UUID
+    tenant_id: UUID
+    channel_id: UUID
+    provider: str
+    content_type: str
+    payload: bytes
+    received_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What became of one claimed event: done (``processed``) or due again at ``retry_at``."""
+
+    id: UUID
+    processed: bool
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStats:
+    channel_id: UUID
+    provider: str
+    received: int
+    pending: int
+    failed: int
+    rejected: int
+    last_received_at: datetime | None
+    last_rejected_at: datetime | None
+
+
+_CHANNEL_COLUMNS = (
+    Channel.id,
+    Channel.tenant_id,
+    Channel.provider,
+    Channel.config,
+)
+
+_READ = select(*_CHANNEL_COLUMNS).where(Channel.id == bindparam("channel_id"))
+"""Built once: the accept path pays no statement construction, only the cached compile."""
+
+_STORE = text(
+    """
+    INSERT INTO webhook_events (id, tenant_id, channel_id, provider, dedupe_key, event_ids,
+                                content_type, payload, received_at, next_attempt_at, attempts)
+    VALUES (:id, :tenant_id, :channel_id, :provider, :dedupe_key, :event_ids, :content_type,
+            :payload, :now, :now, 0)
+    ON CONFLICT (channel_id, dedupe_key) DO NOTHING
+    RETURNING id
+    """
+)
+
+_CLAIM = text(
+    """
+    SELECT id, tenant_id, channel_id, provider, content_type, payload, received_at, attempts
+    FROM webhook_events
+    WHERE processed_at IS NULL AND next_attempt_at <= :now
+    ORDER BY next_attempt_at
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+    """
+)
+
+_SETTLE = text(
+    """
+    UPDATE webhook_events e
+    SET processed_at = CASE WHEN v.processed THEN :now END,
+        next_attempt_at = COALESCE(v.retry_at, e.next_attempt_at),
+        error = v.error,
+        attempts = e.attempts + 1
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:processed AS boolean[]), CAST(:errors AS text[]),
+                CAST(:retry_ats AS timestamptz[])) AS v(id, processed, error, retry_at)
+    WHERE e.id = v.id
+    """
+)
+
+_REJECT = text(
+    """
+    INSERT INTO webhook_rejections AS r (channel_id, tenant_id, count, last_at)
+    VALUES (:channel_id, :tenant_id, 1, :now)
+    ON CONFLICT (channel_id) DO UPDATE SET count = r.count + 1, last_at = :now
+    """
+)
+
+_STATS = text(
+    """
+    SELECT c.id, c.provider,
+           count(e.id), count(e.id) FILTER (WHERE e.processed_at IS NULL),
+           count(e.id) FILTER (WHERE e.processed_at IS NOT NULL AND e.error IS NOT NULL),
+           COALESCE(max(r.count), 0), max(e.received_at), max(r.last_at)
+    FROM channels c
+    LEFT JOIN webhook_events e ON e.tenant_id = c.tenant_id AND e.channel_id = c.id
+    LEFT JOIN webhook_rejections r ON r.channel_id = c.id
+    WHERE c.tenant_id = :tenant_id
+    GROUP BY c.id, c.provider
+    ORDER BY c.id
+    """
+)
+
+
+async def store_event(
+    connection: AsyncConnection,
+    channel: HookChannel,
+    dedupe_key: str,
+    event_ids: Sequence[str],
+    content_type: str,
+    payload: bytes,
+    now: datetime,
+) -> bool:
+    """One INSERT of the raw callback on a bare connection (the accept path's one statement);
+    ``False`` when the channel already has its key (a replay), which changes nothing. The
+    tenant is the channel's, never the payload's."""
+    params = {
+        "id": new_id(),
+        "tenant_id": channel.tenant_id,
+        "channel_id": channel.id,
+        "provider": channel.provider,
+        "dedupe_key": dedupe_key,
+        "event_ids": list(event_ids),
+        "content_type": content_type,
+        "payload": payload,
+        "now": now,
+    }
+    return (await connection.scalar(_STORE, params)) is not None
+
+
+class HookRepository(Repository):
+    async def channel(self, channel_id: UUID) -> HookChannel | None:
+        row = (await self.session.execute(_READ, {"channel_id": channel_id})).first()
+        return _channel(row) if row is not None else None
+
+    async def channels(self, ids: Sequence[UUID]) -> dict[UUID, HookChannel]:
+        rows = await self.session.execute(select(*_CHANNEL_COLUMNS).where(Channel.id.in_(ids)))
+        return {row[0]: _channel(row) for row in rows}
+
+    async def count_rejection(self, channel: HookChannel, now: datetime) -> None:
+        await self.session.execute(
+            _REJECT, {"channel_id": channel.id, "tenant_id": channel.tenant_id, "now": now}
+        )
+
+    async def claim(self, limit: int, now: datetime) -> list[Stored]:
+        """Lock up to ``limit`` due events; rows another processor holds are skipped."""
+        rows = await self.session.execute(_CLAIM, {"limit": limit, "now": now})
+        return [Stored(*row) for row in rows]
+
+    async def settle(self, settled: Sequence[Settled], now: datetime) -> None:
+        """Every claimed event's outcome in one statement."""
+        await self.session.execute(
+            _SETTLE,
+            {
+                "now": now,
+                "ids": [s.id for s in settled],
+                "processed": [s.processed for s in settled],
+                "errors": [s.error[:500] if s.error else None for s in settled],
+                "retry_ats": [s.retry_at for s in settled],
+            },
+        )
+
+    async def requeue(self, *, failed_only: bool, since: datetime | None, now: datetime) -> int:
+        """Make processed events due again (all, or those that ended with an error)."""
+        stmt = (
+            update(WebhookEvent)
+            .where(WebhookEvent.processed_at.is_not(None))
+            .values(processed_at=None, next_attempt_at=now, error=None)
+        )
+        if failed_only:
+            stmt = stmt.where(WebhookEvent.error.is_not(None))
+        if since is not None:
+            stmt = stmt.where(WebhookEvent.received_at >= since)
+        result = await self.session.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def purge(self, before: datetime) -> int:
+        result = await self.session.execute(
+            text("DELETE FROM webhook_events WHERE received_at < :before"), {"before": before}
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def stats(self, tenant_id: UUID) -> list[ChannelStats]:
+        rows = await self.session.execute(_STATS, {"tenant_id": tenant_id})
+        return [ChannelStats(*row) for row in rows]
+
+    async def templates(
+        self,
+        tenant_id: UUID,
+        channel_id: UUID,
+        meta_ids: Sequence[str],
+        names: Sequence[tuple[str, str]],
+    ) -> list[WhatsAppTemplate]:
+        """The tenant's templates bound to the channel (or to none) that Meta's updates name,
+        by Meta's id or by (name, language), locked for their status change."""
+        T = WhatsAppTemplate
+        stmt = (
+            select(T)
+            .where(
+                T.tenant_id == tenant_id,
+                or_(T.channel_id == channel_id, T.channel_id.is_(None)),
+                or_(T.meta_template_id.in_(meta_ids), tuple_(T.name, T.language).in_(names)),
+            )
+            .order_by(T.id)
+            .with_for_update()
+        )
+        return list(await self.session.scalars(stmt))
+
+
+def _channel(row: Row[Any]) -> HookChannel:
+    values: Sequence[Any] = tuple(row)
+    return HookChannel(
+        id=values[0],
+        tenant_id=values[1],
+        provider=values[2],
+        config=values[3],
+    )
