@@ -229,7 +229,7 @@ async def test_stop_adds_to_do_not_contact_when_the_tenant_says_so_and_start_lif
 
     contact = await contact_by_phone(db, tenant.id, sender)
     assert contact.sms_status is ConsentStatus.opted_in
-    stop_proof, start_proof = await consent_events(db, contact.id)
+    _, start_proof = await consent_events(db, contact.id)
     assert start_proof.details["resubscribe"] is True
     assert start_proof.previous_status is ConsentStatus.opted_out
     async with db.system_session() as session:
@@ -350,8 +350,6 @@ async def test_opt_out_and_reply_events_carry_the_latest_campaign(
                 )
             )
         )
-    assert sorted((str(t), str(c)) for t, c in rows) == [
-        ("opt_out", str(newer)),
-        ("replied", "None"),
-        ("replied", str(newer)),
-    ]
+    assert sorted((str(t), str(c)) for t, c in rows) == sorted(
+        [("opt_out", str(newer)), ("replied", "None"), ("replied", str(newer))]
+    )

@@ -31,7 +31,7 @@ SPANISH = {"es": {STOP: ["baja", "no mas"], START: ["alta"], HELP: ["ayuda"]}}
         ("OPTOUT", STOP),
         ("opt-out", STOP),
         ("Opt out please", STOP),
-        ("ｓｔｏｐ", STOP),
+        ("\uff53\uff54\uff4f\uff50", STOP),  # full-width letters
         ("start", START),
         ("UNSTOP", START),
         ("Yes", START),
