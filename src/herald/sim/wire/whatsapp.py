@@ -12,8 +12,9 @@ import secrets
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from herald.providers.whatsapp_cloud.webhooks import SIGNATURE_HEADER, sign
 from herald.sim.core import Delivery, Simulator
