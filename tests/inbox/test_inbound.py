@@ -82,7 +82,6 @@ async def test_an_inbound_sms_makes_a_contact_a_message_and_a_conversation(
     conversation = await conversation_of(db, tenant.id, contact.id)
     assert conversation.unread_count == 1
     assert conversation.last_message_id == message.id
-    assert conversation.last_preview == "Is my order ready?"
     assert conversation.window_expires_at is None  # SMS has no service window
     [event] = await events_of(db, message.id)
     assert (event.type, event.campaign_id) == ("replied", None)

@@ -67,6 +67,7 @@ async def media_message(
         "/v1/conversations", params={"channel_id": str(channel.id)}, headers=tenant.headers
     )
     [conversation] = listed.json()["items"]
+    assert conversation["last_preview"] == "look"  # the caption stands for the image
     thread = await client.get(
         f"/v1/conversations/{conversation['id']}/messages", headers=tenant.headers
     )

@@ -31,7 +31,9 @@ class KeywordKind(StrEnum):
 
 class Conversation(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     """One thread per contact and channel. Its last message and unread count are kept here,
-    written with each message, so the inbox list never aggregates ``messages``."""
+    written with each message, so the inbox list never aggregates ``messages``. No copy of
+    the text is kept: the list reads the last message by its id (erasing a person blanks
+    their messages, and with them what the inbox shows)."""
 
     __tablename__ = "conversations"
     __table_args__ = (
@@ -60,7 +62,6 @@ class Conversation(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     )
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_direction: Mapped[str | None] = mapped_column(String(8))
-    last_preview: Mapped[str | None] = mapped_column(String(160))
     window_expires_at: Mapped[datetime | None]
     """WhatsApp: the customer-service window (24 hours after the contact's last message) in
     which free text may be sent; NULL on SMS, where there is no such window."""

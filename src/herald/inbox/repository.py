@@ -64,7 +64,6 @@ class Activity:
     contact_id: UUID
     message_id: UUID
     at: datetime
-    preview: str | None
     count: int
 
 
@@ -100,19 +99,17 @@ _CONVERSATIONS = text(
     """
     INSERT INTO conversations AS c (id, tenant_id, contact_id, channel_id, status, unread_count,
                                     last_message_id, last_message_at, last_direction,
-                                    last_preview, window_expires_at, created_at, updated_at)
+                                    window_expires_at, created_at, updated_at)
     SELECT v.id, :tenant_id, v.contact_id, :channel_id, 'open', v.count, v.message_id, v.at,
-           'inbound', v.preview, v.window_until, :now, :now
+           'inbound', v.window_until, :now, :now
     FROM unnest(CAST(:ids AS uuid[]), CAST(:contact_ids AS uuid[]), CAST(:counts AS integer[]),
                 CAST(:message_ids AS uuid[]), CAST(:ats AS timestamptz[]),
-                CAST(:previews AS text[]), CAST(:windows AS timestamptz[]))
-         AS v(id, contact_id, count, message_id, at, preview, window_until)
+                CAST(:windows AS timestamptz[]))
+         AS v(id, contact_id, count, message_id, at, window_until)
     ON CONFLICT (tenant_id, contact_id, channel_id) DO UPDATE
     SET unread_count = c.unread_count + excluded.unread_count,
         last_message_id = CASE WHEN excluded.last_message_at >= c.last_message_at
                                THEN excluded.last_message_id ELSE c.last_message_id END,
-        last_preview = CASE WHEN excluded.last_message_at >= c.last_message_at
-                            THEN excluded.last_preview ELSE c.last_preview END,
         last_direction = CASE WHEN excluded.last_message_at >= c.last_message_at
                               THEN 'inbound' ELSE c.last_direction END,
         last_message_at = GREATEST(c.last_message_at, excluded.last_message_at),
@@ -254,7 +251,6 @@ class InboxRepository(Repository):
                 "counts": [a.count for a in activity],
                 "message_ids": [a.message_id for a in activity],
                 "ats": [a.at for a in activity],
-                "previews": [a.preview for a in activity],
                 "windows": list(windows),
             },
         )
@@ -362,6 +358,16 @@ class InboxRepository(Repository):
             )
         )
 
+    async def previews(self, tenant_id: UUID, message_ids: Sequence[UUID]) -> dict[UUID, str]:
+        """What the list shows of each last message: one query for a page of conversations."""
+        rows = await self.session.execute(
+            select(Message.id, Message.body, Message.template, InboundContent.media)
+            .outerjoin(InboundContent, InboundContent.message_id == Message.id)
+            .where(Message.tenant_id == tenant_id, Message.id.in_(message_ids))
+        )
+        found = {row[0]: preview_of(row[1], row[2], row[3]) for row in rows}
+        return {key: value for key, value in found.items() if value is not None}
+
     async def contents(
         self, tenant_id: UUID, message_ids: Sequence[UUID]
     ) -> dict[UUID, InboundContent]:
@@ -383,7 +389,6 @@ class InboxRepository(Repository):
                 last_message_id=message.id,
                 last_message_at=message.created_at,
                 last_direction=Direction.outbound.value,
-                last_preview=preview_of(message.body, message.template),
                 unread_count=0,
                 updated_at=func.now(),
             )
@@ -450,10 +455,17 @@ def _status_is(status: ConversationStatus, now: datetime) -> Any:
 PREVIEW_LENGTH = 160
 
 
-def preview_of(body: str | None, template: dict[str, Any] | None = None) -> str | None:
+def preview_of(
+    body: str | None, template: dict[str, Any] | None, media: list[dict[str, Any]] | None
+) -> str | None:
     """What the inbox list shows of a message."""
     if body:
         return body[:PREVIEW_LENGTH]
     if template:
         return f"[template {template.get('name')}]"[:PREVIEW_LENGTH]
+    if media:
+        first = media[0]
+        return (first.get("caption") or f"[{first.get('content_type') or 'media'}]")[
+            :PREVIEW_LENGTH
+        ]
     return None

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from herald.auth.dependencies import Admin, Agent, Viewer
 from herald.inbox import service
-from herald.inbox.models import Conversation, ConversationStatus
+from herald.inbox.models import ConversationStatus
 from herald.inbox.schemas import (
     CannedReplyCreate,
     CannedReplyRead,
@@ -26,7 +26,6 @@ from herald.inbox.schemas import (
     ReplyCreate,
     ThreadMessage,
 )
-from herald.kit.models import utcnow
 from herald.kit.pagination import Page, PageParams, page_of, page_params
 from herald.message.schemas import MessageRead
 
@@ -54,11 +53,6 @@ async def conversation_filters(
     )
 
 
-def _read(conversation: Conversation) -> ConversationRead:
-    read = ConversationRead.model_validate(conversation)
-    return read.model_copy(update={"status": service.effective_status(conversation, utcnow())})
-
-
 @conversations.get(
     "", response_model=Page[ConversationRead], summary="Conversations, newest activity first"
 )
@@ -67,13 +61,13 @@ async def list_conversations(
     params: Params,
     filters: Annotated[ConversationFilters, Depends(conversation_filters)],
 ) -> Page[ConversationRead]:
-    found = await service.list_conversations(auth.session, auth.tenant_id, filters, params)
-    return Page(items=[_read(c) for c in found.items], next_cursor=found.next_cursor)
+    return await service.list_conversations(auth.session, auth.tenant_id, filters, params)
 
 
 @conversations.get("/{conversation_id}", response_model=ConversationRead, summary="A conversation")
 async def read_conversation(conversation_id: UUID, auth: Viewer) -> ConversationRead:
-    return _read(await service.get_conversation(auth.session, auth.tenant_id, conversation_id))
+    found = await service.get_conversation(auth.session, auth.tenant_id, conversation_id)
+    return await service.read_one(auth.session, found)
 
 
 @conversations.patch(
@@ -85,14 +79,15 @@ async def update_conversation(
     conversation_id: UUID, data: ConversationUpdate, auth: Agent
 ) -> ConversationRead:
     found = await service.update_conversation(auth.session, auth.tenant_id, conversation_id, data)
-    return _read(found)
+    return await service.read_one(auth.session, found)
 
 
 @conversations.post(
     "/{conversation_id}/read", response_model=ConversationRead, summary="Mark everything read"
 )
 async def mark_read(conversation_id: UUID, auth: Agent) -> ConversationRead:
-    return _read(await service.mark_read(auth.session, auth.tenant_id, conversation_id))
+    found = await service.mark_read(auth.session, auth.tenant_id, conversation_id)
+    return await service.read_one(auth.session, found)
 
 
 @conversations.get(

@@ -34,7 +34,7 @@ class ConversationRead(BaseModel):
     last_message_id: UUID | None
     last_message_at: datetime
     last_direction: str | None
-    last_preview: str | None
+    last_preview: str | None = None
     window_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime

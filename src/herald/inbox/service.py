@@ -35,11 +35,12 @@ from herald.inbox.models import (
     ConversationStatus,
     KeywordKind,
 )
-from herald.inbox.repository import Activity, InboundRow, InboxRepository, Sender, preview_of
+from herald.inbox.repository import Activity, InboundRow, InboxRepository, Sender
 from herald.inbox.schemas import (
     CannedReplyCreate,
     CannedReplyUpdate,
     ConversationFilters,
+    ConversationRead,
     ConversationUpdate,
     KeywordConfig,
     KeywordSettingsRead,
@@ -215,24 +216,12 @@ async def _move_conversations(
         if contact not in newest or arrival.received_at >= newest[contact].received_at:
             newest[contact] = arrival
     activity = [
-        Activity(
-            contact, a.message_id, a.received_at, preview_of(_text_of(a.event)), counts[contact]
-        )
+        Activity(contact, a.message_id, a.received_at, counts[contact])
         for contact, a in newest.items()
     ]
     windows = [a.at + WINDOW if channel.kind is ChannelKind.whatsapp else None for a in activity]
     await repo.upsert_conversations(channel.tenant_id, channel.id, activity, windows, now)
     await repo.touch_contacts(channel.tenant_id, {a.contact_id: a.at for a in activity})
-
-
-def _text_of(event: Inbound) -> str | None:
-    if event.body:
-        return event.body
-    if event.media:
-        return event.media[0].caption or f"[{event.media[0].content_type or 'media'}]"
-    if event.location is not None:
-        return "[location]"
-    return None
 
 
 def _events(
@@ -424,8 +413,35 @@ def effective_status(conversation: Conversation, now: datetime) -> ConversationS
 
 async def list_conversations(
     session: AsyncSession, tenant_id: UUID, filters: ConversationFilters, params: PageParams
-) -> Slice[Conversation]:
-    return await InboxRepository(session).conversations(tenant_id, filters, params, utcnow())
+) -> Page[ConversationRead]:
+    found = await InboxRepository(session).conversations(tenant_id, filters, params, utcnow())
+    return Page(items=await read_all(session, found.items), next_cursor=found.next_cursor)
+
+
+async def read_all(
+    session: AsyncSession, conversations: Sequence[Conversation]
+) -> list[ConversationRead]:
+    """The API's view: the effective status and the last message's preview (one query for
+    all the previews)."""
+    if not conversations:
+        return []
+    last = [c.last_message_id for c in conversations if c.last_message_id is not None]
+    previews = await InboxRepository(session).previews(conversations[0].tenant_id, last)
+    now = utcnow()
+    return [
+        ConversationRead.model_validate(c).model_copy(
+            update={
+                "status": effective_status(c, now),
+                "last_preview": previews.get(c.last_message_id) if c.last_message_id else None,
+            }
+        )
+        for c in conversations
+    ]
+
+
+async def read_one(session: AsyncSession, conversation: Conversation) -> ConversationRead:
+    [read] = await read_all(session, [conversation])
+    return read
 
 
 async def thread(

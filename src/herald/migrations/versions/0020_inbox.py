@@ -72,7 +72,6 @@ def upgrade() -> None:
         sa.Column("last_message_id", sa.Uuid(), sa.ForeignKey("messages.id", ondelete="SET NULL")),
         _when("last_message_at", required=True),
         sa.Column("last_direction", sa.String(8)),
-        sa.Column("last_preview", sa.String(160)),
         _when("window_expires_at"),
         _when("created_at", required=True),
         _when("updated_at", required=True),
