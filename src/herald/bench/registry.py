@@ -6,6 +6,7 @@ from herald.bench.scenarios import api as api_scenario
 from herald.bench.scenarios import cost as cost_scenario
 from herald.bench.scenarios import dispatch as dispatch_scenario
 from herald.bench.scenarios import imports as import_scenario
+from herald.bench.scenarios import inbox as inbox_scenario
 from herald.bench.scenarios import redirect as redirect_scenario
 from herald.bench.scenarios import segment as segment_scenario
 from herald.bench.scenarios import sms as sms_scenario
@@ -62,5 +63,11 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         200_000,
         "queued messages sent to the simulator by one worker with all bookkeeping; "
         "baseline: a bare aiohttp client posting the same requests to the same simulator",
+    ),
+    "inbox": ScenarioSpec(
+        inbox_scenario.run,
+        1_000_000,
+        "first two pages of open unread conversations over a tenant's messages; baseline: the "
+        "same pages in plain SQL",
     ),
 }
