@@ -292,6 +292,14 @@ class TestReplies:
         by_template = await client.post(path, json={"template": template}, headers=tenant.headers)
         assert by_template.status_code == 202, by_template.text
 
+    async def test_no_reply_to_a_contact_who_opted_out(
+        self, client: httpx.AsyncClient, db: Database, tenant: TenantFixture, sms: Channel
+    ) -> None:
+        item = await conversation_with(client, db, tenant, sms, "STOP")
+        path = f"/v1/conversations/{item['id']}/replies"
+        refused = await client.post(path, json={"body": "But wait!"}, headers=tenant.headers)
+        assert refused.status_code == 422 and refused.json()["rule"] == "opted_out"
+
     async def test_a_canned_reply_is_sent_as_its_text(
         self, client: httpx.AsyncClient, db: Database, tenant: TenantFixture, sms: Channel
     ) -> None:

@@ -18,7 +18,6 @@ import aiohttp
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.channel.flows import BadGateway
 from herald.channel.models import Channel
 from herald.channel.service import provider_config
 from herald.contact.dnc_hash import phone_hash
@@ -49,7 +48,7 @@ from herald.inbox.schemas import (
     ThreadMessage,
 )
 from herald.kit.context import SYSTEM, Actor
-from herald.kit.errors import Conflict, NotFound, Unprocessable
+from herald.kit.errors import Conflict, HeraldError, NotFound, Unprocessable
 from herald.kit.ids import new_id
 from herald.kit.models import utcnow
 from herald.kit.pagination import Page, PageParams, Slice
@@ -623,6 +622,13 @@ async def list_canned_replies(
 # --- media ----------------------------------------------------------------------------------
 
 
+class MediaNotHandedOver(HeraldError):
+    """The provider would not give the file (expired, refused, unreachable): its answer, not
+    the caller's request, is at fault."""
+
+    status, title = 502, "Bad gateway"
+
+
 async def download_media(
     session: AsyncSession, tenant_id: UUID, conversation_id: UUID, message_id: UUID, index: int
 ) -> MediaFile:
@@ -649,7 +655,7 @@ async def download_media(
     async with aiohttp.ClientSession() as http:
         result = await fetch_media(http, config, str(media_id))
     if isinstance(result, MediaUnavailable):
-        raise BadGateway(
+        raise MediaNotHandedOver(
             f"The channel's provider did not hand over the media ({result.code}: "
             f"{result.reason}); it may have expired (Meta keeps media for 30 days)."
         )
