@@ -6,11 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from herald.contact.dnc_hash import phone_hash
 from herald.contact.models import ConsentEvent, ConsentMethod, ConsentStatus, DoNotContact
-from herald.inbox.models import ComplianceReply, Conversation, ConversationStatus, InboundContent
+from herald.inbox.models import (
+    ComplianceReply,
+    Conversation,
+    ConversationNote,
+    ConversationStatus,
+    InboundContent,
+)
+from herald.inbox.service import erase_contact_inbox
 from herald.kit.database import Database
 from herald.kit.ids import new_id
 from herald.message.models import Direction, Message, MessageEvent, MessageStatus
@@ -352,3 +359,49 @@ async def test_opt_out_and_reply_events_carry_the_latest_campaign(
     assert sorted((str(t), str(c)) for t, c in rows) == sorted(
         [("opt_out", str(newer)), ("replied", "None"), ("replied", str(newer))]
     )
+
+
+async def test_erasure_forgets_media_locations_and_notes(
+    db: Database, tenant: TenantFixture, other_tenant: TenantFixture, sim: SimServer
+) -> None:
+    channel = await whatsapp_channel(db, tenant.id, sim)
+    sender = phone()
+    place = {
+        "id": f"wamid.{new_id().hex}",
+        "type": "location",
+        "location": {"latitude": 48.85, "longitude": 2.35, "name": "Home"},
+    }
+    await receive(db, channel, whatsapp_inbound(sender, [place]))
+    contact = await contact_by_phone(db, tenant.id, sender)
+    conversation = await conversation_of(db, tenant.id, contact.id)
+    async with db.tenant_session(tenant.id) as session:
+        session.add(
+            ConversationNote(
+                tenant_id=tenant.id, conversation_id=conversation.id, body="lives nearby"
+            )
+        )
+        await session.flush()
+        await erase_contact_inbox(session, other_tenant.id, contact.id)  # not theirs: no-op
+    async with db.system_session() as session:
+        kept = await session.scalar(
+            select(func.count())
+            .select_from(InboundContent)
+            .where(InboundContent.tenant_id == tenant.id)
+        )
+    assert kept == 1
+
+    async with db.tenant_session(tenant.id) as session:
+        await erase_contact_inbox(session, tenant.id, contact.id)
+
+    async with db.system_session() as session:
+        contents = await session.scalar(
+            select(func.count())
+            .select_from(InboundContent)
+            .where(InboundContent.tenant_id == tenant.id)
+        )
+        notes = await session.scalar(
+            select(func.count())
+            .select_from(ConversationNote)
+            .where(ConversationNote.conversation_id == conversation.id)
+        )
+    assert (contents, notes) == (0, 0)

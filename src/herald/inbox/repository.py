@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Select, and_, func, or_, select, text, update
+from sqlalchemy import Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from herald.contact.models import ChannelKind, ConsentStatus, Contact
@@ -401,6 +401,32 @@ class InboxRepository(Repository):
             )
         )
         return found is not None
+
+    async def forget_contact(self, tenant_id: UUID, contact_id: UUID) -> None:
+        """Delete what the inbox holds of a person beyond their messages: media and locations
+        they sent, and the team's notes on their conversations."""
+        mine = select(Message.id).where(
+            Message.tenant_id == tenant_id, Message.contact_id == contact_id
+        )
+        await self.session.execute(
+            delete(InboundContent).where(
+                InboundContent.tenant_id == tenant_id, InboundContent.message_id.in_(mine)
+            )
+        )
+        theirs = select(Conversation.id).where(
+            Conversation.tenant_id == tenant_id, Conversation.contact_id == contact_id
+        )
+        await self.session.execute(
+            delete(ConversationNote).where(
+                ConversationNote.tenant_id == tenant_id,
+                ConversationNote.conversation_id.in_(theirs),
+            )
+        )
+        await self.session.execute(
+            update(Conversation)
+            .where(Conversation.tenant_id == tenant_id, Conversation.contact_id == contact_id)
+            .values(tags=[], updated_at=func.now())
+        )
 
     # --- notes and canned replies -------------------------------------------------------------
 

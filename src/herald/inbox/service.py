@@ -619,6 +619,16 @@ async def list_canned_replies(
     return await InboxRepository(session).canned_replies(tenant_id, params)
 
 
+# --- erasure ------------------------------------------------------------------------------
+
+
+async def erase_contact_inbox(session: AsyncSession, tenant_id: UUID, contact_id: UUID) -> None:
+    """Forget a person in the inbox when they are erased: the media and locations they sent
+    and the notes on their conversations (their messages are blanked by the messages
+    domain). For the contact's erasure to call in its transaction."""
+    await InboxRepository(session).forget_contact(tenant_id, contact_id)
+
+
 # --- media ----------------------------------------------------------------------------------
 
 
