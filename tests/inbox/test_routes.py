@@ -16,6 +16,8 @@ from herald.inbox.models import Conversation
 from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.models import utcnow
+from herald.user.models import User
+from herald.user.service import add_member
 from tests.conftest import TenantFixture
 from tests.inbox.helpers import (
     phone,
@@ -163,6 +165,13 @@ class TestChanging:
         assert stranger.status_code == 422 and "member" in stranger.json()["detail"]
         other_owner = {"assigned_to": str(other_tenant.owner_id)}
         assert (await client.patch(path, json=other_owner, headers=agent)).status_code == 422
+        async with db.system_session() as session:
+            reader = User(email=f"reader-{uuid4().hex[:8]}@example.com")
+            session.add(reader)
+            await session.flush()
+            await add_member(session, tenant.id, reader.id, Role.viewer)
+        to_reader = await client.patch(path, json={"assigned_to": str(reader.id)}, headers=agent)
+        assert to_reader.status_code == 422 and "viewer" in to_reader.json()["detail"]
 
         until = (utcnow() + timedelta(hours=2)).isoformat()
         snoozed = await client.patch(

@@ -26,6 +26,7 @@ from herald.inbox.models import (
     KeywordSettings,
 )
 from herald.inbox.schemas import ConversationFilters
+from herald.kit.context import Role
 from herald.kit.ids import new_id
 from herald.kit.pagination import PageParams, Slice
 from herald.kit.repository import Repository
@@ -394,13 +395,13 @@ class InboxRepository(Repository):
             )
         )
 
-    async def is_member(self, tenant_id: UUID, user_id: UUID) -> bool:
-        found = await self.session.scalar(
-            select(Membership.id).where(
+    async def member_role(self, tenant_id: UUID, user_id: UUID) -> Role | None:
+        """The user's role in the tenant; ``None`` when not a member."""
+        return await self.session.scalar(
+            select(Membership.role).where(
                 Membership.tenant_id == tenant_id, Membership.user_id == user_id
             )
         )
-        return found is not None
 
     async def forget_contact(self, tenant_id: UUID, contact_id: UUID) -> None:
         """Delete what the inbox holds of a person beyond their messages: media and locations

@@ -47,7 +47,7 @@ from herald.inbox.schemas import (
     ReplyCreate,
     ThreadMessage,
 )
-from herald.kit.context import SYSTEM, Actor
+from herald.kit.context import SYSTEM, Actor, Role
 from herald.kit.errors import Conflict, HeraldError, NotFound, Unprocessable
 from herald.kit.ids import new_id
 from herald.kit.models import utcnow
@@ -488,10 +488,17 @@ async def update_conversation(
 
 
 async def _check_member(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> None:
-    if not await InboxRepository(session).is_member(tenant_id, user_id):
+    """Only someone who may answer (an agent or above) can be given a conversation."""
+    role = await InboxRepository(session).member_role(tenant_id, user_id)
+    if role is None:
         raise Unprocessable(
             f"User {user_id} is not a member of this account; assign the conversation to a "
             "member (GET /v1/members)."
+        )
+    if not role.at_least(Role.agent):
+        raise Unprocessable(
+            f"User {user_id} is a {role.value} and cannot answer conversations; assign it to an "
+            "agent or above, or change their role first."
         )
 
 
