@@ -10,6 +10,7 @@ from herald.channel import cli as channel_cli
 from herald.cost import cli as cost_cli
 from herald.hook import cli as hook_cli
 from herald.imports import cli as imports_cli
+from herald.inbox import cli as inbox_cli
 from herald.keys import cli as keys_cli
 from herald.kit.database import database_url
 from herald.migrations import upgrade
@@ -35,6 +36,7 @@ app.add_typer(sms_cli.app, name="sms")
 app.add_typer(wallet_cli.app, name="wallet")
 app.add_typer(channel_cli.app, name="channels")
 app.add_typer(hook_cli.app, name="hooks")
+app.add_typer(inbox_cli.app, name="inbox")
 app.command("up")(runtime_cli.up)
 app.command("api")(runtime_cli.api)
 app.command("worker")(runtime_cli.worker)

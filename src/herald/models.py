@@ -10,6 +10,14 @@ from herald.contact.models import ConsentEvent, Contact, DoNotContact, Suppressi
 from herald.cost.models import CallingCode, PriceEntry
 from herald.hook.models import WebhookEvent, WebhookRejection
 from herald.imports.models import ImportBatch, ImportFilePart, ImportIssue
+from herald.inbox.models import (
+    CannedReply,
+    ComplianceReply,
+    Conversation,
+    ConversationNote,
+    InboundContent,
+    KeywordSettings,
+)
 from herald.kit.models import Base
 from herald.kit.ratelimit import RateLimitHit
 from herald.link.models import ShortLink
@@ -28,15 +36,21 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CallingCode",
+    "CannedReply",
     "Channel",
     "ChannelSendWindow",
+    "ComplianceReply",
     "ConsentEvent",
     "Contact",
+    "Conversation",
+    "ConversationNote",
     "DoNotContact",
     "ImportBatch",
     "ImportFilePart",
     "ImportIssue",
+    "InboundContent",
     "Invitation",
+    "KeywordSettings",
     "LibraryTemplate",
     "MagicLinkToken",
     "Membership",

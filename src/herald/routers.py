@@ -12,6 +12,7 @@ from herald.contact import routes as contact_routes
 from herald.cost import routes as cost_routes
 from herald.hook import routes as hook_routes
 from herald.imports import routes as import_routes
+from herald.inbox import routes as inbox_routes
 from herald.link import routes as link_routes
 from herald.message import routes as message_routes
 from herald.secret import routes as secret_routes
@@ -51,4 +52,6 @@ ROUTERS: list[APIRouter] = [
     message_routes.events,
     channel_routes.channels,
     channel_routes.pools,
+    inbox_routes.conversations,
+    inbox_routes.inbox,
 ]

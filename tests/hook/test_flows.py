@@ -19,7 +19,7 @@ from herald.hook.models import WebhookEvent
 from herald.hook.tasks import purge_old_events
 from herald.kit.database import Database
 from herald.kit.models import utcnow
-from herald.message.models import MessageEvent, MessageStatus
+from herald.message.models import Direction, Message, MessageEvent, MessageStatus
 from herald.wallet.models import WalletTransaction
 from herald.whatsapp.models import TemplateStatus, WhatsAppTemplate
 from tests.conftest import TenantFixture, job_context
@@ -269,21 +269,31 @@ async def test_a_template_status_update_moves_the_template_with_its_reason(
     assert event.processed_at is not None and event.error is None
 
 
-async def test_events_without_a_handler_are_kept_with_the_reason_and_reprocessed_on_demand(
+async def test_an_inbound_callback_reaches_the_inbox_and_reprocessing_adds_no_second_message(
     client: httpx.AsyncClient, db: Database, tenant: TenantFixture, cli_env: None
 ) -> None:
     channel = await make_channel(db, tenant.id, "twilio")
 
     await _post(client, twilio_inbound(channel.id, "SMin", "Hi"))
     await _process(db)
-    [failed] = await stored_events(db, channel.id)
-    result = await _cli("hooks", "reprocess", "--failed", "--json")
+    [first] = await stored_events(db, channel.id)
+    result = await _cli("hooks", "reprocess", "--since", "2000-01-01T00:00:00+00:00", "--json")
+    await _process(db)
 
-    assert failed.processed_at is not None and failed.error == "no handler for Inbound events"
+    assert first.processed_at is not None and first.error is None
     assert result.exit_code == 0, result.output
     assert '"requeued"' in result.output
+    async with db.tenant_session(tenant.id) as session:
+        inbound = (
+            await session.scalars(
+                select(Message).where(
+                    Message.channel_id == channel.id, Message.direction == Direction.inbound
+                )
+            )
+        ).all()
+    assert [m.body for m in inbound] == ["Hi"]
     [again] = await stored_events(db, channel.id)
-    assert again.processed_at is None and again.error is None
+    assert again.processed_at is not None and again.error is None
 
 
 async def test_reprocess_refuses_a_time_that_is_not_iso(cli_env: None) -> None:

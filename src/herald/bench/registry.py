@@ -7,6 +7,7 @@ from herald.bench.scenarios import cost as cost_scenario
 from herald.bench.scenarios import dispatch as dispatch_scenario
 from herald.bench.scenarios import imports as import_scenario
 from herald.bench.scenarios import receipts as receipts_scenario
+from herald.bench.scenarios import inbox as inbox_scenario
 from herald.bench.scenarios import redirect as redirect_scenario
 from herald.bench.scenarios import segment as segment_scenario
 from herald.bench.scenarios import sms as sms_scenario
@@ -69,5 +70,11 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         100_000,
         "signed Twilio status callbacks posted at concurrency 64 and applied by one worker, "
         "end to end; baseline: the same server's /healthz at the same concurrency",
+    ),
+    "inbox": ScenarioSpec(
+        inbox_scenario.run,
+        1_000_000,
+        "first two pages of open unread conversations over a tenant's messages; baseline: the "
+        "same pages in plain SQL",
     ),
 }

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.channel.models import Channel
 from herald.hook.repository import HookRepository
 from herald.kit.errors import Conflict, Unprocessable
-from herald.providers.base import TemplateStatusUpdate
+from herald.inbox.service import receive_inbound
+from herald.providers.base import Inbound, TemplateStatusUpdate
 from herald.whatsapp.lifecycle import from_meta_status, transition
 from herald.whatsapp.models import WhatsAppTemplate
 
@@ -73,5 +74,5 @@ def _named(
 
 HANDLERS: dict[type, Handler] = {
     TemplateStatusUpdate: apply_template_updates,
+    Inbound: receive_inbound,
 }
-"""Inbound messages get their handler from the inbox (``herald.inbox.service.receive_inbound``)."""

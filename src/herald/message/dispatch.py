@@ -184,9 +184,11 @@ async def claim_batch(
     at = send_time(now)
     if not claimed:
         return 0, Batch([], at)
+    await _fail_refused(repo, [m for m in claimed if m.refusal is not None], now)
     by_channel: dict[UUID, list[Claimed]] = defaultdict(list)
     for message in claimed:
-        by_channel[message.channel_id].append(message)
+        if message.refusal is None:
+            by_channel[message.channel_id].append(message)
     channels = {c.id: c for c in await repo.channels(list(by_channel))}
     granted: list[Job] = []
     for channel_id, messages in by_channel.items():
@@ -230,6 +232,35 @@ async def _fail_unsent(
         for m in messages
     ]
     await record_events(repo.session, events)
+
+
+REFUSALS = {
+    "opted_out": "the recipient opted out of this channel after the message was queued",
+    "do_not_contact": "the recipient's number was put on the do-not-contact list",
+    "blocked": "the contact was blocked after the message was queued",
+    "erased": "the contact was erased at the person's request",
+}
+
+
+async def _fail_refused(
+    repo: DispatchRepository, refused: Sequence[Claimed], now: datetime
+) -> None:
+    """Fail claimed messages whose recipient may no longer be messaged, without calling the
+    provider: one statement per reason (four at most) and one for the events."""
+    by_reason: dict[str, list[Claimed]] = defaultdict(list)
+    for message in refused:
+        by_reason[message.refusal or ""].append(message)
+    events: list[NewEvent] = []
+    for code, messages in by_reason.items():
+        reason = REFUSALS.get(code, code)
+        await repo.fail_queued(messages, code, reason, now)
+        data = {"error_code": code, "error_reason": reason}
+        events.extend(
+            _event(m.tenant_id, "failed", m.id, m.contact_id, m.campaign_id, data, now)
+            for m in messages
+        )
+    if events:
+        await record_events(repo.session, events)
 
 
 def send_time(now: datetime) -> datetime:

@@ -31,6 +31,10 @@ class Claimed:
     template: dict[str, Any] | None
     segments: int | None
     attempts: int
+    refusal: str | None = None
+    """Why the recipient may no longer be messaged (``opted_out``, ``do_not_contact``,
+    ``blocked``, ``erased``); ``None`` when it may. Only a compliance reply (a keyword's
+    confirmation) goes to an opted-out or do-not-contact recipient."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +64,23 @@ class Sendable:
 _CLAIM = text(
     """
     SELECT m.id, m.tenant_id, m.channel_id, m.contact_id, m.campaign_id, m.to_address,
-           m.body, m.template, m.segments, m.attempts
+           m.body, m.template, m.segments, m.attempts,
+           -- The recipient's standing now: an opt-out since queueing stops the send.
+           CASE WHEN m.contact_id IS NULL THEN NULL
+                WHEN k.id IS NULL OR k.erased_at IS NOT NULL THEN 'erased'
+                WHEN k.blocked THEN 'blocked'
+                WHEN EXISTS (SELECT 1 FROM compliance_replies r WHERE r.message_id = m.id)
+                     THEN NULL
+                WHEN (CASE WHEN c.kind = 'sms' THEN k.sms_status ELSE k.whatsapp_status END)
+                     = 'opted_out' THEN 'opted_out'
+                WHEN EXISTS (SELECT 1 FROM do_not_contact d
+                             WHERE d.tenant_id = k.tenant_id
+                               AND d.phone_hash = encode(sha256(convert_to(
+                                   concat(k.tenant_id, k.phone_e164), 'UTF8')), 'hex'))
+                     THEN 'do_not_contact'
+           END AS refusal
     FROM messages m JOIN channels c ON c.id = m.channel_id
+         LEFT JOIN contacts k ON k.id = m.contact_id
     WHERE m.status = 'queued' AND m.direction = 'outbound' AND m.next_attempt_at <= :now
       AND (c.status = 'active' OR (c.status = 'failing' AND c.probe_after <= :now))
     ORDER BY m.next_attempt_at

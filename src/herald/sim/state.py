@@ -96,6 +96,8 @@ class SimState:
     senders: dict[str, SenderControl] = field(default_factory=dict)
     credentials: dict[str, str] = field(default_factory=dict)
     templates: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    """WhatsApp media by id: (MIME type, bytes), uploaded through the Cloud API's /media."""
     _windows: dict[str, tuple[int, int]] = field(default_factory=dict)
     _random: random.Random = field(default_factory=random.Random)
 

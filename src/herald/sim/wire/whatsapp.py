@@ -5,6 +5,7 @@ using the sender's registered signing secret (the app secret)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import re
 import secrets
@@ -13,6 +14,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from herald.providers.whatsapp_cloud.webhooks import SIGNATURE_HEADER, sign
 from herald.sim.core import Delivery, Simulator
@@ -33,6 +35,8 @@ TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 CATEGORIES = frozenset({"MARKETING", "UTILITY", "AUTHENTICATION"})
 TEMPLATE_STATUSES = frozenset({"APPROVED", "REJECTED", "PAUSED", "DISABLED", "PENDING"})
 _template_ids = itertools.count(1_000_000_000_000)
+_media_ids = itertools.count(2_000_000_000_000)
+MAX_MEDIA_BYTES = 16 * 1024 * 1024
 
 
 def graph_error(status: int, code: int, message: str, subcode: int | None = None) -> Response:
@@ -113,9 +117,62 @@ async def send(version: str, phone_number_id: str, request: Request) -> Response
     )
 
 
-@router.get("/{phone_number_id}", summary="Fetch a phone number")
-async def phone_number(version: str, phone_number_id: str, request: Request) -> Response:
-    if not _authorized(simulator(request), phone_number_id, request):
+@router.post("/{phone_number_id}/media", summary="Upload a media (multipart: file, type)")
+async def upload_media(version: str, phone_number_id: str, request: Request) -> Response:
+    sim = simulator(request)
+    if not _authorized(sim, phone_number_id, request):
+        return _unauthorized()
+    form = await request.form()
+    upload = form.get("file")
+    if form.get("messaging_product") != "whatsapp" or not isinstance(upload, UploadFile):
+        return graph_error(400, 100, "Invalid parameter: messaging_product and file are required")
+    data = await upload.read(MAX_MEDIA_BYTES + 1)
+    if len(data) > MAX_MEDIA_BYTES:
+        return graph_error(400, 131052, "Media upload error: the file is too large")
+    media_id = str(next(_media_ids))
+    mime = str(form.get("type") or upload.content_type or "application/octet-stream")
+    sim.state.media[media_id] = (mime, data)
+    return json_response({"id": media_id})
+
+
+@router.get("/media/{media_id}/download", name="whatsapp_media_download", summary="Media bytes")
+async def media_bytes(version: str, media_id: str, request: Request) -> Response:
+    """The URL ``GET /{media-id}`` hands out; like Meta's, it wants the bearer token."""
+    sim = simulator(request)
+    found = sim.state.media.get(media_id)
+    if not bearer(request):
+        return _unauthorized()
+    if found is None:
+        return graph_error(404, 100, "Media not found")
+    return Response(content=found[1], media_type=found[0])
+
+
+def _media_info(request: Request, version: str, media_id: str) -> Response:
+    mime, data = simulator(request).state.media[media_id]
+    url = request.url_for("whatsapp_media_download", version=version, media_id=media_id)
+    return json_response(
+        {
+            "messaging_product": "whatsapp",
+            "url": str(url),
+            "mime_type": mime,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "file_size": len(data),
+            "id": media_id,
+        }
+    )
+
+
+@router.get("/{object_id}", summary="Fetch a phone number, or a media's download URL")
+async def phone_number(version: str, object_id: str, request: Request) -> Response:
+    """Graph ids share one namespace: an uploaded media's id answers its URL (any valid token
+    may read it), any other id is taken for a phone number id."""
+    sim = simulator(request)
+    if object_id in sim.state.media:
+        if not bearer(request):
+            return _unauthorized()
+        return _media_info(request, version, object_id)
+    phone_number_id = object_id
+    if not _authorized(sim, phone_number_id, request):
         return _unauthorized()
     return json_response(
         {
