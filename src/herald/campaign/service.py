@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from herald.campaign import launch as launching
 from herald.campaign.audience import REASONS
 from herald.campaign.content import Composed, Composer, compose
 from herald.campaign.models import Campaign, CampaignStatus, CampaignVariant
-from herald.campaign.repository import CampaignRepository
+from herald.campaign.repository import CampaignRepository, CampaignSweeps
 from herald.campaign.schemas import (
     LABELS,
     Audience,
@@ -35,7 +35,8 @@ from herald.campaign.schemas import (
     VariantRead,
 )
 from herald.contact.models import ChannelKind
-from herald.kit.errors import Conflict, NotFound, Unprocessable
+from herald.kit.database import Database
+from herald.kit.errors import Conflict, HeraldError, NotFound, Unprocessable
 from herald.kit.models import utcnow
 from herald.kit.pagination import PageParams, Slice
 from herald.kit.phone import PhoneError, parse_phone
@@ -399,6 +400,45 @@ async def cancel_campaign(session: AsyncSession, tenant_id: UUID, campaign_id: U
     campaign.completed_at = utcnow()
     await session.flush()
     return campaign
+
+
+# --- background work ------------------------------------------------------------------------
+
+
+class Swept(NamedTuple):
+    completed: int
+    launched: int
+    refused: int
+
+
+async def sweep(db: Database, now: datetime, limit: int = 100) -> Swept:
+    """Complete finished campaigns, then launch up to ``limit`` due scheduled ones, each in
+    its own tenant-scoped transaction; a launch refused for a reason (no recipients, template
+    not approved, wallet short) fails the campaign with that reason, a paused tenant pauses it."""
+    async with db.system_session() as session:
+        sweeps = CampaignSweeps(session)
+        completed = await sweeps.complete_finished()
+        due = await sweeps.due(now, limit)
+    launched = refused = 0
+    for tenant_id, campaign_id in due:
+        try:
+            async with db.tenant_session(tenant_id) as session:
+                campaign = await get_campaign(session, tenant_id, campaign_id, for_update=True)
+                if campaign.status is S.scheduled:
+                    await launch(session, campaign, now)
+                    launched += 1
+        except HeraldError as exc:
+            refused += 1
+            await _refused(db, tenant_id, campaign_id, str(exc.extra.get("reason", "refused")))
+    return Swept(len(completed), launched, refused)
+
+
+async def _refused(db: Database, tenant_id: UUID, campaign_id: UUID, reason: str) -> None:
+    async with db.tenant_session(tenant_id) as session:
+        campaign = await get_campaign(session, tenant_id, campaign_id, for_update=True)
+        campaign.status = S.paused if reason == "tenant_paused" else S.failed
+        campaign.status_reason = reason[:100]
+        campaign.next_run_at = None
 
 
 # --- figures --------------------------------------------------------------------------------
