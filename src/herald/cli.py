@@ -6,6 +6,7 @@ import typer
 
 from herald.auth import cli as auth_cli
 from herald.bench import cli as bench_cli
+from herald.campaign import cli as campaign_cli
 from herald.channel import cli as channel_cli
 from herald.cost import cli as cost_cli
 from herald.imports import cli as imports_cli
@@ -33,6 +34,7 @@ app.add_typer(cost_cli.app, name="costs")
 app.add_typer(sms_cli.app, name="sms")
 app.add_typer(wallet_cli.app, name="wallet")
 app.add_typer(channel_cli.app, name="channels")
+app.add_typer(campaign_cli.app, name="campaign")
 app.command("up")(runtime_cli.up)
 app.command("api")(runtime_cli.api)
 app.command("worker")(runtime_cli.worker)

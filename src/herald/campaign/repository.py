@@ -618,6 +618,13 @@ class CampaignSweeps(Repository):
         )
         return [(row[0], row[1]) for row in rows]
 
+    async def tenant_of(self, campaign_id: UUID) -> UUID | None:
+        """The campaign's tenant (the operator's command line names campaigns by id alone)."""
+        found: UUID | None = await self.session.scalar(
+            select(Campaign.tenant_id).where(Campaign.id == campaign_id)
+        )
+        return found
+
     async def due(self, now: datetime, limit: int) -> list[tuple[UUID, UUID]]:
         """Scheduled campaigns whose time has come."""
         rows = await self.session.execute(
