@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from herald.bench.scenarios import api as api_scenario
+from herald.bench.scenarios import audience as audience_scenario
 from herald.bench.scenarios import cost as cost_scenario
 from herald.bench.scenarios import dispatch as dispatch_scenario
 from herald.bench.scenarios import imports as import_scenario
@@ -62,5 +63,12 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         200_000,
         "queued messages sent to the simulator by one worker with all bookkeeping; "
         "baseline: a bare aiohttp client posting the same requests to the same simulator",
+    ),
+    "audience": ScenarioSpec(
+        audience_scenario.run,
+        1_000_000,
+        "launch a marketing campaign (2 variants, quiet hours) to 1,000,000 eligible contacts "
+        "among opt-outs, DNC and a suppression rule; baseline: a bare INSERT … SELECT of as "
+        "many rows into an unindexed copy of messages",
     ),
 }

@@ -126,8 +126,17 @@ def _place(prefix: str, sample: str, window: Window) -> Place:
         zone=zone_of_number(sample),
         start_minute=hours.start_minute,
         end_minute=hours.end_minute,
-        country=country_of_phone(sample) or "",
+        country=_country(sample),
     )
+
+
+def _country(phone: str) -> str:
+    """The number's country for pricing; '' (the ``*`` price) for a number not valid enough
+    to tell (imports keep such numbers; the provider will judge them)."""
+    try:
+        return country_of_phone(phone) or ""
+    except HeraldError:
+        return ""
 
 
 def _start(campaign: Campaign, now: datetime) -> tuple[datetime, datetime | None]:
@@ -209,9 +218,7 @@ async def _render_each(session: AsyncSession, plan_: Plan, composed: Composed) -
             language = composed.language or contact.language
             text = composer.render(composed.source, RenderContext.for_contact(contact), language)
             body, encoding, segments = composer.finish(text, language)
-            cost, currency = price_of(
-                plan_.prices, country_of_phone(phone or "") or "", composed, segments
-            )
+            cost, currency = price_of(plan_.prices, _country(phone or ""), composed, segments)
             rows.append((message_id, body, encoding, segments, cost, currency))
         await repo.set_bodies(plan_.tenant.id, rows)
         after = batch[-1][0]
