@@ -93,9 +93,9 @@ async def seed(ctx: BenchContext, size: int) -> tuple[UUID, UUID]:
     async with ctx.db.system_session() as session:
         existing = await session.scalar(select(Tenant.id).where(Tenant.name == TENANT_NAME))
         if existing is not None:
-            channel = await session.scalar(select(Channel.id).where(Channel.tenant_id == existing))
-            assert channel is not None
-            return existing, channel
+            found = await session.scalar(select(Channel.id).where(Channel.tenant_id == existing))
+            assert found is not None
+            return existing, found
         done = await onboard_tenant(session, TenantCreate(name=TENANT_NAME), "aud@bench.test")
         tenant_id = done.tenant.id
         total = size * LEFT_OUT_EVERY // (LEFT_OUT_EVERY - 3)
