@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from herald.campaign import launch as launching
 from herald.campaign import service
+from herald.campaign.models import CampaignStatus
 from herald.campaign.quiet import Window, earliest, law_for
 from herald.contact.eligibility import Purpose
 from herald.kit.database import Database
@@ -27,9 +28,13 @@ DST_MORNING = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
 
 
 async def launch_at(db: Database, tenant_id: UUID, campaign_id: str, now: datetime) -> int:
+    """Launch as of ``now``, then pause: these rows are for reading, not for the dispatchers
+    of later tests (the database is shared)."""
     async with db.tenant_session(tenant_id) as session:
         campaign = await service.get_campaign(session, tenant_id, UUID(campaign_id))
-        return await service.launch(session, campaign, now)
+        added = await service.launch(session, campaign, now)
+        campaign.status = CampaignStatus.paused
+        return added
 
 
 async def send_times(db: Database, campaign_id: str) -> dict[UUID, datetime]:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    true,
     update,
     values,
 )
@@ -196,6 +197,110 @@ def send_time(launch: Launch, zone: Any, start_minute: Any, end_minute: Any) -> 
         (minute >= end_minute, func.timezone(zone, day + tomorrow)),
         else_=start,
     )
+
+
+def _one_of(choices: int, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The conditions picking one of several rows; none to compute when there is one."""
+    return and_(*conditions) if choices > 1 else true()
+
+
+def launch_statement(launch: Launch, where: Sequence[ColumnElement[bool]]) -> Any:
+    """The launch's ``INSERT … SELECT … ON CONFLICT DO NOTHING``. The eligible contacts are
+    a materialized CTE: planned on their own, the anti-joins (do-not-contact, suppression)
+    are hashed; the hash-based variant and sender conditions, whose selectivity the planner
+    cannot know, only meet the already chosen rows."""
+    eligible = (
+        select(Contact.id, Contact.phone_e164, Contact.timezone)
+        .where(*where)
+        .cte("eligible")
+        .prefix_with("MATERIALIZED")
+    )
+    c = eligible.c
+    places, variants, charges, senders = (
+        _places(launch),
+        _variants(launch),
+        _charges(launch),
+        _senders(launch),
+    )
+    spot = spread(c.id, 100)
+    zone = func.coalesce(c.timezone, places.c.zone, launch.tenant_zone)
+    start_m = func.coalesce(places.c.start_minute, launch.default_start_minute)
+    end_m = func.coalesce(places.c.end_minute, launch.default_end_minute)
+    country = func.coalesce(places.c.country, "")
+    source = (
+        eligible.join(
+            variants, _one_of(len(launch.variants), spot >= variants.c.low, spot < variants.c.high)
+        )
+        .join(
+            senders,
+            _one_of(
+                len(launch.senders),
+                senders.c.position == spread(c.id, len(launch.senders), "-sender"),
+            ),
+        )
+        .outerjoin(places, places.c.prefix == func.substr(c.phone_e164, 1, 5))
+        .outerjoin(
+            charges,
+            and_(charges.c.country == country, charges.c.variant_id == variants.c.variant_id),
+        )
+    )
+    now = func.now()
+    rows = select(
+        literal_column(UUID7_SQL),
+        literal(launch.tenant_id),
+        senders.c.channel_id,
+        c.id,
+        literal(launch.campaign_id),
+        literal(launch.round),
+        variants.c.variant_id,
+        literal("outbound"),
+        literal(launch.purpose),
+        c.phone_e164,
+        senders.c.address,
+        variants.c.body,
+        variants.c.template,
+        variants.c.encoding,
+        variants.c.segments,
+        charges.c.cost,
+        charges.c.currency,
+        send_time(launch, zone, start_m, end_m),
+        now,
+        now,
+        now,
+    ).select_from(source)
+    stmt = (
+        insert(Message)
+        .from_select(
+            [
+                "id",
+                "tenant_id",
+                "channel_id",
+                "contact_id",
+                "campaign_id",
+                "campaign_round",
+                "variant_id",
+                "direction",
+                "purpose",
+                "to_address",
+                "from_address",
+                "body",
+                "template",
+                "encoding",
+                "segments",
+                "cost_micros",
+                "currency",
+                "next_attempt_at",
+                "queued_at",
+                "created_at",
+                "updated_at",
+            ],
+            rows,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["tenant_id", "campaign_id", "campaign_round", "contact_id"]
+        )
+    )
+    return stmt
 
 
 class CampaignRepository(Repository):
@@ -372,91 +477,7 @@ class CampaignRepository(Repository):
     async def launch(self, launch: Launch, where: Sequence[ColumnElement[bool]]) -> int:
         """Materialize the audience into queued messages in one statement; a contact who has
         this round's message already is skipped (a double launch adds nothing)."""
-        places, variants, charges, senders = (
-            _places(launch),
-            _variants(launch),
-            _charges(launch),
-            _senders(launch),
-        )
-        spot = spread(Contact.id, 100)
-        zone = func.coalesce(Contact.timezone, places.c.zone, launch.tenant_zone)
-        start_m = func.coalesce(places.c.start_minute, launch.default_start_minute)
-        end_m = func.coalesce(places.c.end_minute, launch.default_end_minute)
-        country = func.coalesce(places.c.country, "")
-        source = (
-            Contact.__table__.join(variants, and_(spot >= variants.c.low, spot < variants.c.high))
-            .join(
-                senders,
-                senders.c.position == spread(Contact.id, len(launch.senders), ":sender"),
-            )
-            .outerjoin(places, places.c.prefix == func.substr(Contact.phone_e164, 1, 5))
-            .outerjoin(
-                charges,
-                and_(charges.c.country == country, charges.c.variant_id == variants.c.variant_id),
-            )
-        )
-        now = func.now()
-        rows = (
-            select(
-                literal_column(UUID7_SQL),
-                literal(launch.tenant_id),
-                senders.c.channel_id,
-                Contact.id,
-                literal(launch.campaign_id),
-                literal(launch.round),
-                variants.c.variant_id,
-                literal("outbound"),
-                literal(launch.purpose),
-                Contact.phone_e164,
-                senders.c.address,
-                variants.c.body,
-                variants.c.template,
-                variants.c.encoding,
-                variants.c.segments,
-                charges.c.cost,
-                charges.c.currency,
-                send_time(launch, zone, start_m, end_m),
-                now,
-                now,
-                now,
-            )
-            .select_from(source)
-            .where(*where)
-        )
-        stmt = (
-            insert(Message)
-            .from_select(
-                [
-                    "id",
-                    "tenant_id",
-                    "channel_id",
-                    "contact_id",
-                    "campaign_id",
-                    "campaign_round",
-                    "variant_id",
-                    "direction",
-                    "purpose",
-                    "to_address",
-                    "from_address",
-                    "body",
-                    "template",
-                    "encoding",
-                    "segments",
-                    "cost_micros",
-                    "currency",
-                    "next_attempt_at",
-                    "queued_at",
-                    "created_at",
-                    "updated_at",
-                ],
-                rows,
-            )
-            .on_conflict_do_nothing(
-                index_elements=["tenant_id", "campaign_id", "campaign_round", "contact_id"]
-            )
-            .returning(Message.id)
-            .cte("added")
-        )
+        stmt = launch_statement(launch, where).returning(Message.id).cte("added")
         added = await self.session.scalar(select(func.count()).select_from(stmt))
         return int(added or 0)
 

@@ -78,9 +78,9 @@ class Message(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     """Same-tenant foreign key (``fk_messages_campaign``)."""
     campaign_round: Mapped[int] = mapped_column(default=0, server_default="0")
     """A recurring campaign's run number or a drip campaign's step: one message per round."""
-    variant_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("campaign_variants.id", ondelete="SET NULL")
-    )
+    variant_id: Mapped[UUID | None]
+    """The campaign variant it carries. No foreign key: a launch writes a million rows, and
+    variants are only replaced while their campaign is a draft, without messages."""
     direction: Mapped[Direction] = mapped_column(str_enum(Direction), default=Direction.outbound)
     purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose), default=Purpose.transactional)
     to_address: Mapped[str | None] = mapped_column(String(32))

@@ -173,18 +173,7 @@ def _extend_messages() -> None:
         "messages",
         sa.Column("campaign_round", sa.Integer(), nullable=False, server_default="0"),
     )
-    op.add_column(
-        "messages",
-        sa.Column(
-            "variant_id",
-            sa.Uuid(),
-            sa.ForeignKey(
-                "campaign_variants.id",
-                ondelete="SET NULL",
-                name="fk_messages_variant_id_campaign_variants",
-            ),
-        ),
-    )
+    op.add_column("messages", sa.Column("variant_id", sa.Uuid()))
     op.drop_constraint("uq_messages_tenant_id_campaign_id_contact_id", "messages")
     op.create_unique_constraint(
         "uq_messages_tenant_id_campaign_id_campaign_round_contact_id",
