@@ -312,3 +312,88 @@ async def test_roles_and_tenants(
     assert made["id"] not in [c["id"] for c in listed.json()["items"]]
     anonymous = await client.get("/v1/campaigns")
     assert anonymous.status_code == 401
+
+
+async def test_whatsapp_campaigns_need_an_approved_template(
+    client: httpx.AsyncClient, db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer
+) -> None:
+    from herald.contact.models import ChannelKind
+    from herald.whatsapp.models import TemplateCategory, TemplateStatus
+    from tests.message.helpers import make_channel as make_any_channel
+    from tests.message.helpers import make_template
+
+    channel_id = await make_any_channel(db, tenant.id, ChannelKind.whatsapp)
+    await contact(db, tenant.id, timezone=noon_zone(), whatsapp_status="opted_in")
+    pending = await make_template(
+        db,
+        tenant.id,
+        channel_id,
+        TemplateStatus.PENDING,
+        "promo_pending",
+        TemplateCategory.MARKETING,
+    )
+    approved = await make_template(
+        db, tenant.id, channel_id, TemplateStatus.APPROVED, "promo_ok", TemplateCategory.MARKETING
+    )
+    text_body = await create(client, tenant, channel_id, expect=422)
+    assert "approved template" in text_body["detail"]
+
+    waiting = await create(
+        client,
+        tenant,
+        channel_id,
+        body=None,
+        whatsapp_template_id=str(pending),
+        parameters=["Ada", "A-1"],
+    )
+    refused = await act(client, tenant, waiting["id"], "send", expect=422)
+    assert refused["reason"] == "template_not_approved"
+    preflight = await client.get(f"/v1/campaigns/{waiting['id']}/preflight", headers=tenant.headers)
+    assert any("PENDING" in w for w in preflight.json()["warnings"])
+
+    ready = await create(
+        client,
+        tenant,
+        channel_id,
+        body=None,
+        whatsapp_template_id=str(approved),
+        parameters=["Ada", "A-1"],
+    )
+    launched = await act(client, tenant, ready["id"], "send", expect=202)
+    assert launched["messages"] == 1
+    await act(client, tenant, ready["id"], "cancel")
+
+
+async def test_a_sender_pool_spreads_recipients_over_its_channels(
+    client: httpx.AsyncClient, db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer
+) -> None:
+    first = await make_channel(db, app, tenant.id, sim)
+    second = await make_channel(db, app, tenant.id, sim)
+    pool = await client.post(
+        "/v1/sender-pools",
+        json={"name": "pool", "kind": "sms", "channel_ids": [str(first.id), str(second.id)]},
+        headers=tenant.headers,
+    )
+    assert pool.status_code == 201, pool.text
+    for _ in range(40):
+        await contact(db, tenant.id, timezone=noon_zone())
+    answer = await client.post(
+        "/v1/campaigns",
+        json={
+            "name": "Pooled",
+            "sender_pool_id": pool.json()["id"],
+            "body": "Pool sale. Reply STOP to opt out",
+            "audience": {"all": True},
+            "quiet_hours": {"start": "00:00", "end": "23:59"},
+        },
+        headers=tenant.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    made = answer.json()
+    await act(client, tenant, made["id"], "send", expect=202)
+    await act(client, tenant, made["id"], "pause")
+    export = await client.get(
+        f"/v1/messages?campaign_id={made['id']}&limit=100", headers=tenant.headers
+    )
+    channels = {m["channel_id"] for m in export.json()["items"]}
+    assert channels == {str(first.id), str(second.id)}

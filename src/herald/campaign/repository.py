@@ -257,12 +257,13 @@ def launch_statement(launch: Launch, where: Sequence[ColumnElement[bool]]) -> An
         literal(launch.purpose),
         c.phone_e164,
         senders.c.address,
-        variants.c.body,
-        variants.c.template,
-        variants.c.encoding,
-        variants.c.segments,
-        charges.c.cost,
-        charges.c.currency,
+        # a VALUES column holding only NULLs would be text: each is cast to its column's type
+        cast(variants.c.body, Text),
+        cast(variants.c.template, JSONB),
+        cast(variants.c.encoding, String),
+        cast(variants.c.segments, Integer),
+        cast(charges.c.cost, BigInteger),
+        cast(charges.c.currency, String),
         send_time(launch, zone, start_m, end_m),
         now,
         now,
@@ -420,6 +421,18 @@ class CampaignRepository(Repository):
             if variant_id in figures:
                 figures[variant_id][ENGAGEMENT[kind]] = count
         return list(figures.values())
+
+    async def has_messages(self, tenant_id: UUID, campaign_id: UUID, round_: int) -> bool:
+        found = await self.session.scalar(
+            select(Message.id)
+            .where(
+                Message.tenant_id == tenant_id,
+                Message.campaign_id == campaign_id,
+                Message.campaign_round == round_,
+            )
+            .limit(1)
+        )
+        return found is not None
 
     async def queued_cost(self, tenant_id: UUID, campaign_id: UUID) -> int:
         """What the campaign's messages not yet sent will cost (micro-units)."""

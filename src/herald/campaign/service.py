@@ -296,8 +296,8 @@ async def launch(session: AsyncSession, campaign: Campaign, now: datetime) -> in
     plan = await launching.plan(session, tenant, campaign, now, round_)
     _refuse_unapproved(plan.composed)
     added = await launching.run(session, plan)
-    stats = await CampaignRepository(session).stats(tenant.id, campaign.id)
-    if stats.total == 0:
+    repo = CampaignRepository(session)
+    if not added and not await repo.has_messages(tenant.id, campaign.id, round_):
         raise Unprocessable(
             "No recipient is left once consent, opt-outs, do-not-contact, suppression and "
             f"frequency caps apply; see GET /v1/campaigns/{campaign.id}/preflight.",
@@ -328,9 +328,12 @@ def _refuse_unapproved(composed: Sequence[Composed]) -> None:
 
 
 async def _refuse_unfunded(session: AsyncSession, tenant: Tenant, campaign: Campaign) -> None:
+    """Prepaid only: the launch's cost must be covered (one sum over the queued messages)."""
     wallet = await get_wallet(session, tenant.id)
+    if wallet.billing_mode is not BillingMode.prepaid:
+        return
     needed = await CampaignRepository(session).queued_cost(tenant.id, campaign.id)
-    if wallet.billing_mode is BillingMode.prepaid and needed > wallet.balance:
+    if needed > wallet.balance:
         raise Unprocessable(
             f"The campaign costs {needed} micro-units and the prepaid wallet holds "
             f"{wallet.balance}; top it up (POST /v1/wallet/credits) or narrow the audience.",
