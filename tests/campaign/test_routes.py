@@ -12,6 +12,8 @@ from fastapi import FastAPI
 
 from herald.kit.context import Role
 from herald.kit.database import Database
+from herald.wallet.models import BillingMode
+from herald.wallet.service import set_billing_mode
 from tests.campaign.helpers import (
     act,
     contact,
@@ -161,6 +163,13 @@ async def test_send_refuses_with_the_reason(
     ] == "draft"
 
     await contact(db, tenant.id)
+    async with db.tenant_session(tenant.id) as session:
+        await set_billing_mode(session, tenant.id, BillingMode.prepaid)
+    unfunded = await act(client, tenant, made["id"], "send", expect=422)
+    assert unfunded["reason"] == "wallet_insufficient"
+    async with db.tenant_session(tenant.id) as session:
+        await set_billing_mode(session, tenant.id, BillingMode.postpaid)
+
     paused = await client.patch("/v1/tenant", json={"is_paused": True}, headers=tenant.headers)
     assert paused.status_code == 200, paused.text
     refused = await act(client, tenant, made["id"], "send", expect=409)
@@ -191,6 +200,11 @@ async def test_schedule_sets_the_next_run(
     assert local["next_run_at"].startswith("2031-05-01T20:00:00")
     bad = await act(client, tenant, made["id"], "schedule", expect=422, schedule={"type": "at"})
     assert "at" in str(bad)
+    scheduled = await create(
+        client, tenant, channel.id, schedule={"type": "at", "at": "2031-05-01T10:00:00Z"}
+    )
+    assert scheduled["status"] == "scheduled"
+    assert scheduled["next_run_at"].startswith("2031-05-01T10:00:00")
 
 
 async def test_report_and_export_follow_the_messages(

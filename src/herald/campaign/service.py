@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.campaign import launch as launching
 from herald.campaign.audience import REASONS
 from herald.campaign.content import Composed, Composer, compose
-from herald.campaign.models import Campaign, CampaignStatus, CampaignVariant
+from herald.campaign.models import Campaign, CampaignMode, CampaignStatus, CampaignVariant
 from herald.campaign.repository import CampaignRepository, CampaignSweeps
 from herald.campaign.schemas import (
     LABELS,
@@ -67,8 +67,7 @@ def _check_move(campaign: Campaign, action: str) -> None:
     allowed, wording = MOVES[action]
     if campaign.status not in allowed:
         raise Conflict(
-            f"Campaign {campaign.id} is {campaign.status.value}; it can be {action}-ed only "
-            f"when {wording}.",
+            f"Campaign {campaign.id} is {campaign.status.value}; '{action}' needs it {wording}.",
             current_status=campaign.status.value,
         )
 
@@ -148,6 +147,9 @@ async def create_campaign(
     )
     senders = await launching.senders_of(session, campaign)
     campaign.kind = senders[0].kind
+    if data.schedule is not None and data.schedule.type != "now":
+        campaign.status = S.scheduled
+        campaign.next_run_at = first_run(data.schedule, utcnow())
     repo = CampaignRepository(session)
     repo.add(campaign)
     await session.flush()
@@ -199,7 +201,8 @@ async def read_campaign(session: AsyncSession, tenant_id: UUID, campaign_id: UUI
     campaign = await get_campaign(session, tenant_id, campaign_id)
     repo = CampaignRepository(session)
     stats = await repo.stats(tenant_id, campaign_id)
-    if campaign.status is S.running and stats.queued == 0 and stats.sending == 0:
+    finished = stats.queued == 0 and stats.sending == 0
+    if campaign.status is S.running and campaign.mode is CampaignMode.broadcast and finished:
         campaign.status = S.completed
         campaign.completed_at = utcnow()
         await session.flush()
