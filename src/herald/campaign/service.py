@@ -167,14 +167,11 @@ async def update_campaign(
     sent = data.model_dump(exclude_unset=True, mode="json")
     if data.audience is not None:
         campaign.audience = await _audience(session, tenant, data.audience)
-    for field in ("name", "target_url", "discount_code", "exclusions"):
-        if field in sent:
-            setattr(campaign, field, sent[field] if sent[field] is not None else None)
-    if "exclusions" in sent and sent["exclusions"] is None:
-        campaign.exclusions = {}
-    for field in ("quiet_hours", "frequency_cap"):
+    for field in ("name", "target_url", "discount_code", "quiet_hours", "frequency_cap"):
         if field in sent:
             setattr(campaign, field, sent[field])
+    if "exclusions" in sent:
+        campaign.exclusions = sent["exclusions"] or {}
     if data.variants is not None:
         repo = CampaignRepository(session)
         await repo.replace_variants(tenant_id, campaign.id, _variants(campaign, data.variants))
@@ -292,7 +289,7 @@ async def launch(session: AsyncSession, campaign: Campaign, now: datetime) -> in
     if tenant.is_paused:
         raise Conflict(
             "Sending is paused for this account (the kill switch); lift it with "
-            'PATCH /v1/tenant {"paused": false} first.',
+            'PATCH /v1/tenant {"is_paused": false} first.',
             reason="tenant_paused",
         )
     round_ = campaign.run_count
