@@ -6,6 +6,7 @@ import typer
 
 from herald.auth import cli as auth_cli
 from herald.bench import cli as bench_cli
+from herald.campaign import cli as campaign_cli
 from herald.channel import cli as channel_cli
 from herald.cost import cli as cost_cli
 from herald.hook import cli as hook_cli
@@ -37,6 +38,7 @@ app.add_typer(wallet_cli.app, name="wallet")
 app.add_typer(channel_cli.app, name="channels")
 app.add_typer(hook_cli.app, name="hooks")
 app.add_typer(inbox_cli.app, name="inbox")
+app.add_typer(campaign_cli.app, name="campaign")
 app.command("up")(runtime_cli.up)
 app.command("api")(runtime_cli.api)
 app.command("worker")(runtime_cli.worker)

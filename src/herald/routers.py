@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from herald import health
 from herald.audit import routes as audit_routes
 from herald.auth import routes as auth_routes
+from herald.campaign import routes as campaign_routes
 from herald.channel import routes as channel_routes
 from herald.contact import routes as contact_routes
 from herald.cost import routes as cost_routes
@@ -50,6 +51,7 @@ ROUTERS: list[APIRouter] = [
     wallet_routes.router,
     message_routes.router,
     message_routes.events,
+    campaign_routes.router,
     channel_routes.channels,
     channel_routes.pools,
     inbox_routes.conversations,

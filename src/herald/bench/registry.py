@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from herald.bench.scenarios import api as api_scenario
+from herald.bench.scenarios import audience as audience_scenario
+from herald.bench.scenarios import campaign as campaign_scenario
 from herald.bench.scenarios import cost as cost_scenario
 from herald.bench.scenarios import dispatch as dispatch_scenario
 from herald.bench.scenarios import imports as import_scenario
@@ -76,5 +78,19 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         1_000_000,
         "first two pages of open unread conversations over a tenant's messages; baseline: the "
         "same pages in plain SQL",
+    ),
+    "audience": ScenarioSpec(
+        audience_scenario.run,
+        1_000_000,
+        "launch a marketing campaign (2 variants, quiet hours) to 1,000,000 eligible contacts "
+        "among opt-outs, DNC and a suppression rule; baseline: a bare INSERT … SELECT of as "
+        "many rows into an unindexed copy of messages",
+    ),
+    "campaign": ScenarioSpec(
+        campaign_scenario.run,
+        100_000,
+        "a campaign to 100,000 recipients from POST …/send to completed, API, worker and "
+        "simulator running; baseline: a bare aiohttp client posting as many requests to the "
+        "same simulator",
     ),
 }
