@@ -64,6 +64,7 @@ _CLAIM = text(
     FROM messages m JOIN channels c ON c.id = m.channel_id
     WHERE m.status = 'queued' AND m.direction = 'outbound' AND m.next_attempt_at <= :now
       AND (c.status = 'active' OR (c.status = 'failing' AND c.probe_after <= :now))
+      AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = m.tenant_id AND t.is_paused)
     ORDER BY m.next_attempt_at
     LIMIT :limit
     FOR UPDATE OF m SKIP LOCKED
