@@ -6,6 +6,7 @@ Models live in their domain's ``models.py``; this module only gathers them.
 from herald.audit.models import AuditEntry
 from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
 from herald.budget.models import Budget
+from herald.campaign.models import Campaign, CampaignEnrollment, CampaignStep, CampaignVariant
 from herald.channel.models import Channel, SenderPool, SenderPoolMember, StickySender
 from herald.contact.models import ConsentEvent, Contact, DoNotContact, SuppressionRule
 from herald.cost.models import CallingCode, PriceEntry
@@ -29,6 +30,10 @@ __all__ = [
     "Base",
     "Budget",
     "CallingCode",
+    "Campaign",
+    "CampaignEnrollment",
+    "CampaignStep",
+    "CampaignVariant",
     "Channel",
     "ChannelSendWindow",
     "ConsentEvent",

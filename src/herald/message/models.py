@@ -7,7 +7,16 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,7 +53,13 @@ class Message(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     __personal_data__ = frozenset({"to_address", "from_address", "body", "template"})
     __table_args__ = (
         UniqueConstraint("tenant_id", "idempotency_key"),
-        UniqueConstraint("tenant_id", "campaign_id", "contact_id"),
+        UniqueConstraint("tenant_id", "campaign_id", "campaign_round", "contact_id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "campaign_id"],
+            ["campaigns.tenant_id", "campaigns.id"],
+            name="fk_messages_campaign",
+        ),
+        Index("ix_messages_tenant_id_campaign_id_status", "tenant_id", "campaign_id", "status"),
         Index(
             "ix_messages_due",
             "next_attempt_at",
@@ -60,7 +75,12 @@ class Message(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     channel_id: Mapped[UUID] = mapped_column(ForeignKey("channels.id", ondelete="RESTRICT"))
     contact_id: Mapped[UUID | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     campaign_id: Mapped[UUID | None]
-    """No foreign key yet: campaigns come with their own table."""
+    """Same-tenant foreign key (``fk_messages_campaign``)."""
+    campaign_round: Mapped[int] = mapped_column(default=0, server_default="0")
+    """A recurring campaign's run number or a drip campaign's step: one message per round."""
+    variant_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("campaign_variants.id", ondelete="SET NULL")
+    )
     direction: Mapped[Direction] = mapped_column(str_enum(Direction), default=Direction.outbound)
     purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose), default=Purpose.transactional)
     to_address: Mapped[str | None] = mapped_column(String(32))
@@ -114,6 +134,12 @@ class MessageEvent(IdMixin, TenantScopedMixin, Base):
     __table_args__ = (
         Index("ix_events_tenant_id_occurred_at", "tenant_id", "occurred_at"),
         Index("ix_events_message_id", "message_id"),
+        Index(
+            "ix_events_campaign_id_type",
+            "campaign_id",
+            "type",
+            postgresql_where=text("campaign_id IS NOT NULL"),
+        ),
     )
 
     tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
