@@ -11,6 +11,7 @@ import functools
 import procrastinate
 
 from herald.auth import tasks as auth_tasks
+from herald.campaign import automation_tasks
 from herald.channel import tasks as channel_tasks
 from herald.imports import tasks as import_tasks
 from herald.kit.embedded import to_libpq_url
@@ -23,6 +24,7 @@ BLUEPRINTS: dict[str, procrastinate.Blueprint] = {
     "imports": import_tasks.blueprint,
     "channel": channel_tasks.blueprint,
     "messages": message_tasks.blueprint,
+    "campaign_automation": automation_tasks.blueprint,
 }
 """Namespace → blueprint: task ``cleanup`` in namespace ``auth`` runs as ``auth:cleanup``."""
 

@@ -1,0 +1,188 @@
+"""All SQL of the campaign automation. It runs as the owner (the sweeps span tenants), so each
+statement matches rows by tenant **and** id, and only from the states the sweep expects: a
+campaign a person paused meanwhile is never resumed by a sweep."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+from sqlalchemy import text
+
+from herald.kit.repository import Repository
+
+AUTOMATIC_REASONS = (
+    "tenant_paused",
+    "daily_budget_reached",
+    "monthly_budget_reached",
+    "template_paused",
+    "template_disabled",
+)
+"""Reasons the sweeps pause a campaign for, and lift when they no longer hold. A campaign
+paused by a person has another reason (or none) and stays paused."""
+
+_TEMPLATE_IN = """
+    EXISTS (SELECT 1 FROM whatsapp_templates w
+            WHERE w.tenant_id = k.tenant_id AND w.status = '{status}'
+              AND (w.id IN (SELECT v.whatsapp_template_id FROM campaign_variants v
+                            WHERE v.tenant_id = k.tenant_id AND v.campaign_id = k.id)
+                   OR w.id IN (SELECT s.whatsapp_template_id FROM campaign_steps s
+                               WHERE s.tenant_id = k.tenant_id AND s.campaign_id = k.id)))
+"""
+
+_HOLDS = text(
+    f"""
+    WITH wanted AS (
+        SELECT k.id, k.tenant_id,
+               CASE WHEN t.is_paused THEN 'tenant_paused'
+                    WHEN b.reached_until > :now THEN b.reached
+                    WHEN {_TEMPLATE_IN.format(status="DISABLED")} THEN 'template_disabled'
+                    WHEN {_TEMPLATE_IN.format(status="PAUSED")} THEN 'template_paused'
+               END AS reason
+        FROM campaigns k
+        JOIN tenants t ON t.id = k.tenant_id
+        LEFT JOIN budgets b ON b.tenant_id = k.tenant_id
+        WHERE k.status = 'running'
+           OR (k.status = 'paused' AND k.status_reason = ANY(CAST(:automatic AS text[])))
+    )
+    UPDATE campaigns k
+    SET status = CASE WHEN w.reason IS NULL THEN 'running' ELSE 'paused' END,
+        status_reason = w.reason,
+        updated_at = :now
+    FROM wanted w
+    WHERE k.id = w.id AND k.tenant_id = w.tenant_id
+      AND k.status_reason IS DISTINCT FROM w.reason
+      AND (k.status = 'running'
+           OR (k.status = 'paused' AND k.status_reason = ANY(CAST(:automatic AS text[]))))
+    RETURNING k.tenant_id, k.id, k.status, k.status_reason
+    """  # noqa: S608 - constant fragments
+)
+"""One statement for every campaign: what should hold it now (the kill switch first, then the
+budget, then its WhatsApp templates), applied where it differs from what it shows."""
+
+_FINISHED_RECURRING = text(
+    """
+    SELECT k.tenant_id, k.id, k.schedule, k.run_count, k.launched_at, k.created_at, t.timezone
+    FROM campaigns k JOIN tenants t ON t.id = k.tenant_id
+    WHERE k.status = 'completed' AND k.next_run_at IS NULL
+      AND k.schedule ->> 'type' = 'recurring'
+    ORDER BY k.id
+    LIMIT :limit
+    """
+)
+
+_REARM = text(
+    """
+    UPDATE campaigns k
+    SET status = 'scheduled', next_run_at = v.at, completed_at = NULL, updated_at = :now
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:ats AS timestamptz[]))
+         AS v(id, tenant_id, at)
+    WHERE k.id = v.id AND k.tenant_id = v.tenant_id
+      AND k.status = 'completed' AND k.next_run_at IS NULL
+    """
+)
+
+_TIER_OVERFLOW = text(
+    """
+    WITH tiered AS (
+        SELECT c.id, c.tenant_id, CAST(:tiers AS jsonb) ->> c.messaging_tier AS tier
+        FROM channels c
+        WHERE c.kind = 'whatsapp' AND c.messaging_tier IS NOT NULL
+    ),
+    reached AS (
+        SELECT m.channel_id, count(DISTINCT m.to_address) AS people,
+               min(m.sending_at) AS oldest
+        FROM messages m JOIN tiered ON tiered.id = m.channel_id
+        WHERE m.tenant_id = tiered.tenant_id AND m.direction = 'outbound'
+          AND m.campaign_id IS NOT NULL AND m.sending_at > :since
+        GROUP BY m.channel_id
+    ),
+    waiting AS (
+        SELECT m.id, m.tenant_id, m.channel_id,
+               row_number() OVER (PARTITION BY m.channel_id
+                                  ORDER BY m.next_attempt_at, m.id) AS n
+        FROM messages m JOIN tiered ON tiered.id = m.channel_id
+        WHERE m.tenant_id = tiered.tenant_id AND m.status = 'queued'
+          AND m.direction = 'outbound' AND m.campaign_id IS NOT NULL
+          AND m.next_attempt_at <= :horizon
+          AND NOT EXISTS (SELECT 1 FROM messages p
+                          WHERE p.tenant_id = m.tenant_id AND p.channel_id = m.channel_id
+                            AND p.to_address = m.to_address AND p.sending_at > :since)
+    )
+    UPDATE messages m
+    SET next_attempt_at = COALESCE(r.oldest, :now) + interval '24 hours', updated_at = :now
+    FROM waiting w
+    JOIN tiered ON tiered.id = w.channel_id
+    LEFT JOIN reached r ON r.channel_id = w.channel_id
+    WHERE m.id = w.id AND m.tenant_id = w.tenant_id AND m.status = 'queued'
+      AND w.n > CAST(tiered.tier AS bigint) - COALESCE(r.people, 0)
+    RETURNING m.id
+    """
+)
+"""Per WhatsApp channel with a tier: the people its campaigns reached in the last 24 hours,
+and the queued campaign messages due soon to people it has not reached; those past the tier's
+room wait until the oldest of the window's sends is 24 hours old (the next sweep looks again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    tenant_id: UUID
+    campaign_id: UUID
+    status: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """A recurring campaign whose run is over, with what its next run is computed from."""
+
+    tenant_id: UUID
+    campaign_id: UUID
+    schedule: dict[str, Any]
+    run_count: int
+    first_launch: datetime
+    timezone: str
+
+
+class AutomationRepository(Repository):
+    async def apply_holds(self, now: datetime) -> list[Hold]:
+        rows = await self.session.execute(
+            _HOLDS, {"now": now, "automatic": list(AUTOMATIC_REASONS)}
+        )
+        return [Hold(*row) for row in rows]
+
+    async def finished_recurring(self, limit: int) -> list[Finished]:
+        rows = await self.session.execute(_FINISHED_RECURRING, {"limit": limit})
+        return [
+            Finished(tenant, campaign, schedule, runs, launched or created, zone)
+            for tenant, campaign, schedule, runs, launched, created, zone in rows
+        ]
+
+    async def rearm(self, runs: Sequence[tuple[UUID, UUID, datetime]], now: datetime) -> None:
+        """Schedule each campaign's next run: the campaign scheduler launches it when due."""
+        await self.session.execute(
+            _REARM,
+            {
+                "now": now,
+                "tenants": [r[0] for r in runs],
+                "ids": [r[1] for r in runs],
+                "ats": [r[2] for r in runs],
+            },
+        )
+
+    async def hold_past_tiers(
+        self, tiers: dict[str, int], since: datetime, horizon: datetime, now: datetime
+    ) -> int:
+        rows = await self.session.execute(
+            _TIER_OVERFLOW,
+            {"tiers": _json(tiers), "since": since, "horizon": horizon, "now": now},
+        )
+        return len(rows.all())
+
+
+def _json(value: dict[str, int]) -> str:
+    return orjson.dumps(value).decode()

@@ -1,0 +1,38 @@
+"""The campaign automation's periodic jobs (see ``herald.campaign.automation``)."""
+
+from __future__ import annotations
+
+import procrastinate
+from procrastinate.job_context import JobContext
+
+from herald.campaign import automation
+from herald.kit.jobs import resources_of
+from herald.kit.models import utcnow
+
+blueprint = procrastinate.Blueprint()
+
+
+@blueprint.periodic(cron="* * * * * */10", periodic_id="holds")
+@blueprint.task(name="holds", queue="campaign", pass_context=True)
+async def holds(context: JobContext, timestamp: int) -> int:
+    """Every 10 seconds: campaigns show (and lift) the kill switch, a reached budget and a
+    paused or disabled WhatsApp template. Sends themselves stop sooner: the dispatcher checks
+    the kill switch and the budget at every batch."""
+    async with resources_of(context).db.system_session() as session:
+        return len(await automation.apply_holds(session, utcnow()))
+
+
+@blueprint.periodic(cron="* * * * *", periodic_id="recurring")
+@blueprint.task(name="recurring", queue="campaign", pass_context=True)
+async def recurring(context: JobContext, timestamp: int) -> int:
+    """Every minute: recurring campaigns whose run is over get their next run scheduled."""
+    async with resources_of(context).db.system_session() as session:
+        return await automation.rearm_recurring(session, utcnow())
+
+
+@blueprint.periodic(cron="* * * * *", periodic_id="tiers")
+@blueprint.task(name="tiers", queue="campaign", pass_context=True)
+async def tiers(context: JobContext, timestamp: int) -> int:
+    """Every minute: WhatsApp campaign messages past their channel's messaging tier wait."""
+    async with resources_of(context).db.system_session() as session:
+        return await automation.bound_by_tiers(session, utcnow())
