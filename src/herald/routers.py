@@ -8,6 +8,7 @@ from herald import health
 from herald.audit import routes as audit_routes
 from herald.auth import routes as auth_routes
 from herald.budget import routes as budget_routes
+from herald.campaign import routes as campaign_routes
 from herald.channel import routes as channel_routes
 from herald.contact import routes as contact_routes
 from herald.cost import routes as cost_routes
@@ -49,6 +50,7 @@ ROUTERS: list[APIRouter] = [
     budget_routes.router,
     message_routes.router,
     message_routes.events,
+    campaign_routes.router,
     channel_routes.channels,
     channel_routes.pools,
 ]

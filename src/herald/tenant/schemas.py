@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from herald.kit.urls import check_target
 from herald.kit.zones import is_time_zone
@@ -24,6 +25,33 @@ def check_discount_url(value: str | None) -> str | None:
             raise ValueError("the discount URL must contain {code}, where the code goes")
         check_target(value.replace("{code}", "code").replace("{path}", "path"))
     return value
+
+
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class QuietHours(BaseModel):
+    """The local hours marketing may be sent in: from ``start`` (inclusive) to ``end``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(default="09:00", pattern=HHMM, description="'HH:MM', local time.")
+    end: str = Field(default="20:00", pattern=HHMM, description="'HH:MM', local time.")
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Self:
+        if self.start >= self.end:
+            raise ValueError("quiet hours: 'start' must come before 'end' on the same day")
+        return self
+
+
+class FrequencyCap(BaseModel):
+    """At most ``max_messages`` marketing messages per contact in any ``window_days`` days."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_messages: int = Field(ge=1, le=1000)
+    window_days: int = Field(ge=1, le=365)
 
 
 class TenantSettings(BaseModel):
@@ -66,6 +94,15 @@ class TenantSettings(BaseModel):
         "'https://shop.example/discount/{code}?redirect={path}'; wraps links that carry a code.",
     )
 
+    quiet_hours: QuietHours = Field(
+        default_factory=QuietHours,
+        description="Marketing is sent only inside these local hours (each contact's zone); "
+        "stricter legal hours of the number's country or US state still apply.",
+    )
+    frequency_cap: FrequencyCap | None = Field(
+        default=None, description="A campaign skips contacts already at the cap; none: no cap."
+    )
+
     _discount_url = field_validator("discount_url")(check_discount_url)
 
 
@@ -83,6 +120,8 @@ class TenantSettingsPatch(BaseModel):
         default=None, max_length=253, pattern=r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
     )
     discount_url: str | None = Field(default=None, max_length=2000)
+    quiet_hours: QuietHours | None = None
+    frequency_cap: FrequencyCap | None = None
 
     _discount_url = field_validator("discount_url")(check_discount_url)
 

@@ -1,0 +1,629 @@
+"""All SQL of campaigns: the rows themselves, the launch's single ``INSERT … SELECT``, the
+figures counted from the campaign's messages and events, and the sweeps the tasks run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    and_,
+    case,
+    cast,
+    column,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    update,
+    values,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
+
+from herald.campaign.models import Campaign, CampaignStatus, CampaignVariant
+from herald.campaign.schemas import Stats
+from herald.contact.models import Contact
+from herald.imports.repository import UUID7_SQL
+from herald.kit.pagination import PageParams, Slice
+from herald.kit.repository import Repository
+from herald.message.models import EventType, Message, MessageEvent, MessageStatus
+
+ENGAGEMENT = {
+    EventType.clicked: "clicked",
+    EventType.replied: "replied",
+    EventType.opt_out: "opted_out",
+}
+CHARGED = (
+    MessageStatus.sending,
+    MessageStatus.sent,
+    MessageStatus.delivered,
+    MessageStatus.read,
+    MessageStatus.undelivered,
+    MessageStatus.unknown,
+)
+"""Statuses whose cost was reserved from the wallet (a failed send is refunded)."""
+PENDING = (MessageStatus.queued.value, MessageStatus.sending.value)
+
+
+@dataclass(frozen=True)
+class Place:
+    """One number prefix of an audience: its zone, its marketing hours and its country."""
+
+    prefix: str
+    zone: str | None
+    start_minute: int
+    end_minute: int
+    country: str
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    """One variant as the launch statement joins it."""
+
+    variant_id: UUID
+    low: int
+    high: int
+    body: str | None
+    template: dict[str, Any] | None
+    encoding: str | None
+    segments: int | None
+
+
+@dataclass(frozen=True)
+class Charge:
+    country: str
+    variant_id: UUID
+    cost_micros: int | None
+    currency: str | None
+
+
+@dataclass(frozen=True)
+class Sender:
+    """A channel the launch may send from (one, or the members of a sender pool)."""
+
+    channel_id: UUID
+    address: str
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Everything the launch statement needs besides the audience conditions."""
+
+    tenant_id: UUID
+    campaign_id: UUID
+    round: int
+    purpose: str
+    senders: Sequence[Sender]
+    places: Sequence[Place]
+    variants: Sequence[VariantRow]
+    charges: Sequence[Charge]
+    start: datetime
+    """The earliest send time (now, or the scheduled instant)."""
+    local_start: datetime | None
+    """A "local time" schedule: this wall-clock time (naive) in each recipient's zone."""
+    tenant_zone: str
+    default_start_minute: int
+    default_end_minute: int
+    quiet: bool
+    """Quiet hours apply (marketing)."""
+
+
+def spread(key: Any, size: int, salt: str = "") -> ColumnElement[int]:
+    """A fixed place in ``[0, size)`` for ``key`` (a contact id): the same contact always
+    lands in the same variant range or on the same pool member."""
+    hashed = cast(func.hashtext(cast(key, Text) + salt), BigInteger)
+    return func.mod(hashed + 2147483648, size)
+
+
+def _places(launch: Launch) -> Any:
+    rows = [(p.prefix, p.zone, p.start_minute, p.end_minute, p.country) for p in launch.places]
+    return values(
+        column("prefix", String),
+        column("zone", String),
+        column("start_minute", Integer),
+        column("end_minute", Integer),
+        column("country", String),
+        name="p",
+    ).data(rows or [("", None, 0, 1440, "")])
+
+
+def _variants(launch: Launch) -> Any:
+    rows = [
+        (v.variant_id, v.low, v.high, v.body, v.template, v.encoding, v.segments)
+        for v in launch.variants
+    ]
+    return values(
+        column("variant_id", Uuid),
+        column("low", Integer),
+        column("high", Integer),
+        column("body", Text),
+        column("template", JSONB),
+        column("encoding", String),
+        column("segments", Integer),
+        name="v",
+    ).data(rows)
+
+
+def _charges(launch: Launch) -> Any:
+    rows = [(c.country, c.variant_id, c.cost_micros, c.currency) for c in launch.charges]
+    return values(
+        column("country", String),
+        column("variant_id", Uuid),
+        column("cost", BigInteger),
+        column("currency", String),
+        name="k",
+    ).data(rows or [("", launch.variants[0].variant_id, None, None)])
+
+
+def _senders(launch: Launch) -> Any:
+    rows = [(n, s.channel_id, s.address) for n, s in enumerate(launch.senders)]
+    return values(
+        column("position", Integer),
+        column("channel_id", Uuid),
+        column("address", String),
+        name="s",
+    ).data(rows)
+
+
+def send_time(launch: Launch, zone: Any, start_minute: Any, end_minute: Any) -> Any:
+    """The earliest instant at or after the start inside the local hours, in SQL: the local
+    wall clock of the start is compared with the window, and a time outside it moves to the
+    window's opening that day or the next (``timezone(zone, local)`` applies the zone's DST
+    rules of that very day)."""
+    start: Any = literal(launch.start)
+    if launch.local_start is not None:
+        start = func.greatest(start, func.timezone(zone, literal(launch.local_start)))
+    if not launch.quiet:
+        return start
+    local = func.timezone(zone, start)
+    minute = cast(func.extract("hour", local) * 60 + func.extract("minute", local), Integer)
+    day = func.date_trunc("day", local)
+    today = func.make_interval(0, 0, 0, 0, 0, start_minute)
+    tomorrow = func.make_interval(0, 0, 0, 1, 0, start_minute)
+    return case(
+        (minute < start_minute, func.timezone(zone, day + today)),
+        (minute >= end_minute, func.timezone(zone, day + tomorrow)),
+        else_=start,
+    )
+
+
+class CampaignRepository(Repository):
+    # --- campaigns ------------------------------------------------------------------------
+
+    async def get(
+        self, tenant_id: UUID, campaign_id: UUID, *, for_update: bool = False
+    ) -> Campaign | None:
+        stmt = select(Campaign).where(Campaign.tenant_id == tenant_id, Campaign.id == campaign_id)
+        return await self.session.scalar(stmt.with_for_update() if for_update else stmt)
+
+    def add(self, row: Campaign | CampaignVariant) -> None:
+        self.session.add(row)
+
+    async def delete(self, campaign: Campaign) -> None:
+        await self.session.delete(campaign)
+
+    async def listing(
+        self, tenant_id: UUID, status: CampaignStatus | None, params: PageParams
+    ) -> Slice[Campaign]:
+        stmt = select(Campaign).where(Campaign.tenant_id == tenant_id)
+        if status is not None:
+            stmt = stmt.where(Campaign.status == status)
+        return await self.page(stmt, params, Campaign.id, Campaign.id, descending=True)
+
+    async def variants(self, tenant_id: UUID, campaign_id: UUID) -> list[CampaignVariant]:
+        stmt = (
+            select(CampaignVariant)
+            .where(
+                CampaignVariant.tenant_id == tenant_id, CampaignVariant.campaign_id == campaign_id
+            )
+            .order_by(CampaignVariant.position)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def replace_variants(
+        self, tenant_id: UUID, campaign_id: UUID, variants: Sequence[CampaignVariant]
+    ) -> None:
+        await self.session.execute(
+            delete(CampaignVariant).where(
+                CampaignVariant.tenant_id == tenant_id, CampaignVariant.campaign_id == campaign_id
+            )
+        )
+        self.session.add_all(variants)
+        await self.session.flush()
+
+    # --- figures ----------------------------------------------------------------------------
+
+    async def stats(self, tenant_id: UUID, campaign_id: UUID) -> Stats:
+        """One aggregate over the campaign's messages (served by the per-campaign status
+        index) and one over its engagement events."""
+        charged = Message.status.in_([s.value for s in CHARGED])
+        rows = await self.session.execute(
+            select(
+                Message.status,
+                func.count(),
+                func.coalesce(func.sum(Message.cost_micros).filter(charged), 0),
+                func.max(Message.currency),
+            )
+            .where(Message.tenant_id == tenant_id, Message.campaign_id == campaign_id)
+            .group_by(Message.status)
+        )
+        found: dict[str, Any] = {"total": 0, "cost": 0, "currency": None}
+        for status, count, cost, currency in rows:
+            found[str(status)] = count
+            found["total"] += count
+            found["cost"] += int(cost or 0)
+            found["currency"] = found["currency"] or currency
+        for kind, count in await self._engagement(tenant_id, campaign_id, None):
+            found[ENGAGEMENT[kind]] = count
+        return Stats.model_validate({k: v for k, v in found.items() if k in Stats.model_fields})
+
+    async def _engagement(self, tenant_id: UUID, campaign_id: UUID, by: Any) -> Sequence[Any]:
+        who = func.count(
+            func.distinct(func.coalesce(MessageEvent.contact_id, MessageEvent.message_id))
+        )
+        columns = [MessageEvent.type, who] if by is None else [by, MessageEvent.type, who]
+        stmt = select(*columns).where(
+            MessageEvent.tenant_id == tenant_id,
+            MessageEvent.campaign_id == campaign_id,
+            MessageEvent.type.in_(list(ENGAGEMENT)),
+        )
+        if by is not None:
+            stmt = stmt.join(Message, Message.id == MessageEvent.message_id)
+            stmt = stmt.group_by(by, MessageEvent.type)
+        else:
+            stmt = stmt.group_by(MessageEvent.type)
+        return list(await self.session.execute(stmt))
+
+    async def by_variant(self, tenant_id: UUID, campaign_id: UUID) -> list[dict[str, Any]]:
+        """Per variant: messages by stage (each counted at its stage and every later one is
+        left to the caller), cost, and engagement."""
+        reached = {
+            "sent": ("sent", "delivered", "read", "undelivered"),
+            "delivered": ("delivered", "read"),
+            "failed": ("failed", "undelivered"),
+        }
+        charged = Message.status.in_([s.value for s in CHARGED])
+        columns = [
+            func.count().filter(Message.status.in_(statuses)).label(name)
+            for name, statuses in reached.items()
+        ]
+        rows = await self.session.execute(
+            select(
+                Message.variant_id,
+                func.count().label("messages"),
+                *columns,
+                func.coalesce(func.sum(Message.cost_micros).filter(charged), 0).label("cost"),
+            )
+            .where(Message.tenant_id == tenant_id, Message.campaign_id == campaign_id)
+            .group_by(Message.variant_id)
+        )
+        figures = {row.variant_id: {**row._asdict()} for row in rows}
+        for variant_id, kind, count in await self._engagement(
+            tenant_id, campaign_id, Message.variant_id
+        ):
+            if variant_id in figures:
+                figures[variant_id][ENGAGEMENT[kind]] = count
+        return list(figures.values())
+
+    async def queued_cost(self, tenant_id: UUID, campaign_id: UUID) -> int:
+        """What the campaign's messages not yet sent will cost (micro-units)."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(Message.cost_micros), 0)).where(
+                Message.tenant_id == tenant_id,
+                Message.campaign_id == campaign_id,
+                Message.status == MessageStatus.queued,
+            )
+        )
+        return int(total or 0)
+
+    # --- audience ---------------------------------------------------------------------------
+
+    async def prefixes(self, where: Sequence[ColumnElement[bool]]) -> list[tuple[str, str]]:
+        """Each number prefix of the audience and one number with it (hashed, not sorted)."""
+        prefix = func.substr(Contact.phone_e164, 1, 5)
+        rows = await self.session.execute(
+            select(prefix, func.min(Contact.phone_e164))
+            .where(*where, Contact.phone_e164.is_not(None))
+            .group_by(prefix)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def reasons(self, where: Sequence[ColumnElement[bool]], reason: Any) -> dict[str, int]:
+        """How many audience contacts each rule leaves out (the first they fail)."""
+        label = reason.label("reason")
+        rows = await self.session.execute(select(label, func.count()).where(*where).group_by(label))
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def send_times(
+        self, launch: Launch, where: Sequence[ColumnElement[bool]]
+    ) -> tuple[datetime | None, datetime | None, list[tuple[str, int]]]:
+        """The first and last send time of the audience and, per variant, how many recipients
+        and in which country: the preflight's view of what a launch would write."""
+        places = _places(launch)
+        zone = func.coalesce(Contact.timezone, places.c.zone, launch.tenant_zone)
+        start_m = func.coalesce(places.c.start_minute, launch.default_start_minute)
+        end_m = func.coalesce(places.c.end_minute, launch.default_end_minute)
+        when = send_time(launch, zone, start_m, end_m)
+        joined = Contact.__table__.outerjoin(
+            places, places.c.prefix == func.substr(Contact.phone_e164, 1, 5)
+        )
+        row = (
+            await self.session.execute(
+                select(func.min(when), func.max(when)).select_from(joined).where(*where)
+            )
+        ).one()
+        country = func.coalesce(places.c.country, "")
+        counted = await self.session.execute(
+            select(country, func.count()).select_from(joined).where(*where).group_by(country)
+        )
+        return row[0], row[1], [(c[0], int(c[1])) for c in counted]
+
+    async def launch(self, launch: Launch, where: Sequence[ColumnElement[bool]]) -> int:
+        """Materialize the audience into queued messages in one statement; a contact who has
+        this round's message already is skipped (a double launch adds nothing)."""
+        places, variants, charges, senders = (
+            _places(launch),
+            _variants(launch),
+            _charges(launch),
+            _senders(launch),
+        )
+        spot = spread(Contact.id, 100)
+        zone = func.coalesce(Contact.timezone, places.c.zone, launch.tenant_zone)
+        start_m = func.coalesce(places.c.start_minute, launch.default_start_minute)
+        end_m = func.coalesce(places.c.end_minute, launch.default_end_minute)
+        country = func.coalesce(places.c.country, "")
+        source = (
+            Contact.__table__.join(variants, and_(spot >= variants.c.low, spot < variants.c.high))
+            .join(
+                senders,
+                senders.c.position == spread(Contact.id, len(launch.senders), ":sender"),
+            )
+            .outerjoin(places, places.c.prefix == func.substr(Contact.phone_e164, 1, 5))
+            .outerjoin(
+                charges,
+                and_(charges.c.country == country, charges.c.variant_id == variants.c.variant_id),
+            )
+        )
+        now = func.now()
+        rows = (
+            select(
+                literal_column(UUID7_SQL),
+                literal(launch.tenant_id),
+                senders.c.channel_id,
+                Contact.id,
+                literal(launch.campaign_id),
+                literal(launch.round),
+                variants.c.variant_id,
+                literal("outbound"),
+                literal(launch.purpose),
+                Contact.phone_e164,
+                senders.c.address,
+                variants.c.body,
+                variants.c.template,
+                variants.c.encoding,
+                variants.c.segments,
+                charges.c.cost,
+                charges.c.currency,
+                send_time(launch, zone, start_m, end_m),
+                now,
+                now,
+                now,
+            )
+            .select_from(source)
+            .where(*where)
+        )
+        stmt = (
+            insert(Message)
+            .from_select(
+                [
+                    "id",
+                    "tenant_id",
+                    "channel_id",
+                    "contact_id",
+                    "campaign_id",
+                    "campaign_round",
+                    "variant_id",
+                    "direction",
+                    "purpose",
+                    "to_address",
+                    "from_address",
+                    "body",
+                    "template",
+                    "encoding",
+                    "segments",
+                    "cost_micros",
+                    "currency",
+                    "next_attempt_at",
+                    "queued_at",
+                    "created_at",
+                    "updated_at",
+                ],
+                rows,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["tenant_id", "campaign_id", "campaign_round", "contact_id"]
+            )
+            .returning(Message.id)
+            .cte("added")
+        )
+        added = await self.session.scalar(select(func.count()).select_from(stmt))
+        return int(added or 0)
+
+    async def to_render(
+        self,
+        tenant_id: UUID,
+        campaign_id: UUID,
+        round_: int,
+        variant_id: UUID,
+        after: UUID | None,
+        limit: int,
+    ) -> list[tuple[UUID, str | None, Contact]]:
+        """A batch of this round's messages of a variant whose body is rendered per contact."""
+        stmt = (
+            select(Message.id, Message.to_address, Contact)
+            .join(Contact, Contact.id == Message.contact_id)
+            .where(
+                Message.tenant_id == tenant_id,
+                Message.campaign_id == campaign_id,
+                Message.campaign_round == round_,
+                Message.variant_id == variant_id,
+                Message.status == MessageStatus.queued,
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        )
+        if after is not None:
+            stmt = stmt.where(Message.id > after)
+        return [(row[0], row[1], row[2]) for row in await self.session.execute(stmt)]
+
+    async def set_bodies(
+        self,
+        tenant_id: UUID,
+        rows: Sequence[tuple[UUID, str, str | None, int | None, int | None, str | None]],
+    ) -> None:
+        """Each rendered body, its count and cost, in one statement per batch."""
+        await self.session.execute(
+            text(
+                """
+                UPDATE messages m
+                SET body = v.body, encoding = v.encoding, segments = v.segments,
+                    cost_micros = v.cost, currency = v.currency
+                FROM unnest(CAST(:ids AS uuid[]), CAST(:bodies AS text[]),
+                            CAST(:encodings AS text[]), CAST(:segments AS integer[]),
+                            CAST(:costs AS bigint[]), CAST(:currencies AS text[]))
+                     AS v(id, body, encoding, segments, cost, currency)
+                WHERE m.tenant_id = :tenant_id AND m.id = v.id AND m.status = 'queued'
+                """
+            ),
+            {
+                "tenant_id": tenant_id,
+                "ids": [r[0] for r in rows],
+                "bodies": [r[1] for r in rows],
+                "encodings": [r[2] for r in rows],
+                "segments": [r[3] for r in rows],
+                "costs": [r[4] for r in rows],
+                "currencies": [r[5] for r in rows],
+            },
+        )
+
+    async def contacts_for_numbers(self, tenant_id: UUID, phones: Sequence[str]) -> int:
+        """Numbers of a "phones" audience that are no contact yet become contacts (source
+        ``campaign``, no consent), in one statement; returns how many were created."""
+        result = await self.session.execute(
+            text(
+                f"""
+                INSERT INTO contacts (id, tenant_id, phone_e164, source, created_at, updated_at)
+                SELECT {UUID7_SQL}, :tenant_id, p, 'campaign', now(), now()
+                FROM unnest(CAST(:phones AS text[])) AS p
+                ON CONFLICT (tenant_id, phone_e164) DO NOTHING
+                """  # noqa: S608 - constant
+            ),
+            {"tenant_id": tenant_id, "phones": list(phones)},
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # --- status changes ---------------------------------------------------------------------
+
+    async def cancel_queued(self, tenant_id: UUID, campaign_id: UUID) -> int:
+        """Fail the campaign's unsent messages (``cancelled``) and record a ``failed`` event
+        for each, in one statement."""
+        result = await self.session.execute(
+            text(
+                f"""
+                WITH cancelled AS (
+                    UPDATE messages
+                    SET status = 'failed', error_code = 'cancelled',
+                        error_reason = 'the campaign was cancelled before this was sent',
+                        failed_at = now(), updated_at = now()
+                    WHERE tenant_id = :tenant_id AND campaign_id = :campaign_id
+                      AND status = 'queued'
+                    RETURNING id, contact_id
+                )
+                INSERT INTO events (id, tenant_id, type, message_id, contact_id, campaign_id,
+                                    occurred_at, data)
+                SELECT {UUID7_SQL}, :tenant_id, 'failed', id, contact_id, :campaign_id, now(),
+                       '{{"error_code": "cancelled"}}'::jsonb
+                FROM cancelled
+                """  # noqa: S608 - constant
+            ),
+            {"tenant_id": tenant_id, "campaign_id": campaign_id},
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def messages(
+        self, tenant_id: UUID, campaign_id: UUID, batch: int
+    ) -> AsyncIterator[Sequence[Any]]:
+        """The campaign's messages in id order, ``batch`` rows per query (keyset)."""
+        after: UUID | None = None
+        while True:
+            stmt = (
+                select(
+                    Message.id,
+                    Message.contact_id,
+                    Message.to_address,
+                    CampaignVariant.label,
+                    Message.status,
+                    Message.error_code,
+                    Message.cost_micros,
+                    Message.currency,
+                    Message.sent_at,
+                    Message.delivered_at,
+                    Message.failed_at,
+                )
+                .outerjoin(CampaignVariant, CampaignVariant.id == Message.variant_id)
+                .where(Message.tenant_id == tenant_id, Message.campaign_id == campaign_id)
+                .order_by(Message.id)
+                .limit(batch)
+            )
+            if after is not None:
+                stmt = stmt.where(Message.id > after)
+            rows = list(await self.session.execute(stmt))
+            if not rows:
+                return
+            yield rows
+            after = rows[-1][0]
+
+
+class CampaignSweeps(Repository):
+    """The periodic work across tenants (runs as the owner)."""
+
+    async def complete_finished(self) -> list[tuple[UUID, UUID]]:
+        """Running broadcasts with nothing left queued or sending become ``completed``."""
+        rows = await self.session.execute(
+            update(Campaign)
+            .where(
+                Campaign.status == CampaignStatus.running,
+                Campaign.mode == "broadcast",
+                ~select(Message.id)
+                .where(
+                    Message.tenant_id == Campaign.tenant_id,
+                    Message.campaign_id == Campaign.id,
+                    Message.status.in_(PENDING),
+                )
+                .exists(),
+            )
+            .values(status=CampaignStatus.completed, completed_at=func.now(), updated_at=func.now())
+            .returning(Campaign.tenant_id, Campaign.id)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def due(self, now: datetime, limit: int) -> list[tuple[UUID, UUID]]:
+        """Scheduled campaigns whose time has come."""
+        rows = await self.session.execute(
+            select(Campaign.tenant_id, Campaign.id)
+            .where(Campaign.status == CampaignStatus.scheduled, Campaign.next_run_at <= now)
+            .order_by(Campaign.next_run_at)
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in rows]

@@ -1,0 +1,3 @@
+from tests.sim.server import http, sim, sim_server
+
+__all__ = ["http", "sim", "sim_server"]
