@@ -1,12 +1,11 @@
 """The campaign automation's sweeps on real rows: holds for the kill switch, budgets and
-WhatsApp templates; recurring campaigns scheduled again; messaging tiers."""
+WhatsApp templates; messaging tiers."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select, update
@@ -20,7 +19,7 @@ from herald.kit.database import Database
 from herald.kit.models import utcnow
 from herald.message.models import Message, MessageStatus
 from herald.whatsapp.models import TemplateStatus, WhatsAppTemplate
-from tests.conftest import MakeTenant, TenantFixture
+from tests.conftest import TenantFixture
 from tests.message.helpers import make_channel, make_template
 
 
@@ -174,55 +173,6 @@ async def _template_status(db: Database, template_id: UUID, status: TemplateStat
         await session.execute(
             update(WhatsAppTemplate).where(WhatsAppTemplate.id == template_id).values(status=status)
         )
-
-
-class TestRecurring:
-    async def test_a_finished_run_is_scheduled_again_until_max_runs(
-        self, db: Database, make_tenant: MakeTenant
-    ) -> None:
-        shop = await make_tenant(timezone="Europe/Paris")
-        channel = await make_channel(db, shop.id)
-        schedule = {"type": "recurring", "every_days": 1, "at": "09:00", "max_runs": 3}
-        launched = utcnow() - timedelta(days=1)
-        again = await _campaign(
-            db,
-            shop.id,
-            channel,
-            CampaignStatus.completed,
-            schedule=schedule,
-            run_count=2,
-            launched_at=launched,
-        )
-        done = await _campaign(
-            db,
-            shop.id,
-            channel,
-            CampaignStatus.completed,
-            schedule=schedule,
-            run_count=3,
-            launched_at=launched,
-        )
-        one_off = await _campaign(
-            db, shop.id, channel, CampaignStatus.completed, schedule={"type": "now"}, run_count=1
-        )
-
-        now = utcnow()
-        async with db.system_session() as session:
-            assert await automation.rearm_recurring(session, now) == 1
-
-        async with db.system_session() as session:
-            found = {
-                c.id: c
-                for c in await session.scalars(
-                    select(Campaign).where(Campaign.id.in_([again, done, one_off]))
-                )
-            }
-        rearmed = found[again]
-        assert rearmed.status is CampaignStatus.scheduled and rearmed.next_run_at is not None
-        assert now < rearmed.next_run_at <= now + timedelta(days=1)
-        assert rearmed.next_run_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M") == "09:00"
-        assert found[done].status is CampaignStatus.completed and found[done].next_run_at is None
-        assert found[one_off].status is CampaignStatus.completed
 
 
 class TestTiers:

@@ -5,9 +5,10 @@
   ``daily_budget_reached``/``monthly_budget_reached``, ``template_paused``/
   ``template_disabled``); when the cause goes away (unpaused, the budget reset or raised, the
   template approved again) the campaign runs again. A campaign a person paused is left alone.
-- **Recurring runs**: a recurring campaign whose run is over is scheduled again for its next
-  occurrence, in the tenant's zone; the campaign scheduler launches it then (one launch path,
-  ``campaign_round`` = the run number).
+- **Recurring runs**: a due recurring campaign is launched through the campaign's own launch
+  (``campaign_round`` = the run number) and its next occurrence, in the tenant's zone, set.
+- **Automatic A/B winner**: after ``decide_after_minutes`` the variant with the best click (or
+  reply) rate among the test share wins; it is recorded and sent to the rest of the audience.
 - **Messaging tiers**: a WhatsApp channel's tier bounds how many new people its campaigns reach
   in 24 hours; messages past it wait for room.
 """
@@ -15,16 +16,27 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
 from typing import Literal, Self
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.campaign.automation_repository import AutomationRepository, Finished, Hold
+from herald.campaign import launch as launching
+from herald.campaign.automation_repository import AutomationRepository, Hold, Unarmed
+from herald.campaign.launch import Plan
+from herald.campaign.models import CampaignStatus
+from herald.campaign.repository import VariantRow
+from herald.campaign.service import get_campaign, launch
+from herald.kit.database import Database
+from herald.kit.errors import HeraldError
+from herald.tenant.service import get_tenant
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +45,8 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SEARCH_DAYS = 366 * 5
 """How far a recurrence is searched for its next day: a cron rule for 29 February finds it."""
-REARM_BATCH = 500
+BATCH = 500
+"""Campaigns one sweep takes on; the next sweep takes the rest."""
 
 TIERS = {
     "TIER_50": 50,
@@ -189,21 +202,57 @@ async def apply_holds(session: AsyncSession, now: datetime) -> list[Hold]:
     return changed
 
 
-async def rearm_recurring(session: AsyncSession, now: datetime) -> int:
-    """Schedule the next run of every recurring campaign whose run is over; one that reached
-    ``max_runs`` (or has no further occurrence) stays ``completed``. Returns how many."""
-    repo = AutomationRepository(session)
-    runs = [
-        (found.tenant_id, found.campaign_id, at)
-        for found in await repo.finished_recurring(REARM_BATCH)
-        if (at := _next_of(found, now)) is not None
-    ]
-    if runs:
-        await repo.rearm(runs, now)
-    return len(runs)
+async def run_recurring(db: Database, now: datetime) -> int:
+    """Launch every recurring campaign whose next run is due, each through the campaign's own
+    launch (``campaign_round`` = the run number), then set its following run; a campaign with
+    no next run set (its first run was sent by hand) gets one. Returns how many launched."""
+    async with db.system_session() as session:
+        repo = AutomationRepository(session)
+        unarmed = await repo.unarmed_recurring(BATCH)
+        runs = [(u.tenant_id, u.campaign_id, at) for u in unarmed if (at := _next_of(u, now))]
+        if runs:
+            await repo.arm(runs, now)
+        due = await repo.due_recurring(now, BATCH)
+    launched = 0
+    for tenant_id, campaign_id in due:
+        async with db.tenant_session(tenant_id) as session:
+            launched += await _launch_run(session, tenant_id, campaign_id, now)
+    return launched
 
 
-def _next_of(found: Finished, now: datetime) -> datetime | None:
+async def _launch_run(
+    session: AsyncSession, tenant_id: UUID, campaign_id: UUID, now: datetime
+) -> int:
+    """One due run, under the campaign's row lock (another worker's sweep finds it no longer
+    due). A run that cannot start (the kill switch, no recipient left, an unfunded wallet) is
+    skipped with a warning, and the next one is set all the same."""
+    campaign = await get_campaign(session, tenant_id, campaign_id, for_update=True)
+    if campaign.next_run_at is None or campaign.next_run_at > now:
+        return 0
+    launched = 0
+    try:
+        async with session.begin_nested():
+            await launch(session, campaign, now)
+            launched = 1
+    except HeraldError as exc:
+        log.warning("campaign.run_skipped", campaign_id=str(campaign_id), reason=exc.detail)
+    except Exception:  # one campaign's fault must not stop the sweep for the others
+        log.exception("campaign.run_failed", campaign_id=str(campaign_id))
+    zone = (await get_tenant(session, tenant_id)).timezone
+    anchor = Unarmed(
+        tenant_id,
+        campaign_id,
+        campaign.schedule or {},
+        campaign.run_count,
+        campaign.launched_at or now,
+        zone,
+    )
+    campaign.next_run_at = _next_of(anchor, now)
+    await session.flush()
+    return launched
+
+
+def _next_of(found: Unarmed, now: datetime) -> datetime | None:
     try:
         rule = Recurrence.model_validate(found.schedule)
     except ValidationError:
@@ -219,6 +268,88 @@ def first_run(schedule: Recurrence, zone: str, now: datetime) -> datetime | None
     """When a newly scheduled recurring campaign first runs (for the campaign's schedule
     action): the first occurrence after ``now``, counting ``every_days`` from today."""
     return next_run(schedule, zone, now, now.astimezone(ZoneInfo(zone)).date())
+
+
+# --- automatic A/B winner ---------------------------------------------------------------------
+
+
+class AbTest(BaseModel):
+    """``campaigns.ab``: the variants go to ``test_share`` percent of the audience; after
+    ``decide_after_minutes`` the one with the best rate of ``metric`` wins and the rest of the
+    audience gets it. ``winner_variant_id`` and ``decided_at`` are set by the decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    test_share: int = Field(ge=1, le=99)
+    metric: Literal["clicks", "replies"] = "clicks"
+    decide_after_minutes: int = Field(ge=1, le=7 * 24 * 60)
+    winner_variant_id: UUID | None = None
+    decided_at: datetime | None = None
+
+
+METRIC_EVENTS = {"clicks": "clicked", "replies": "replied"}
+
+
+def ranges_for_test_phase(variants: Sequence[VariantRow], test_share: int) -> list[VariantRow]:
+    """The launch's variant rows for the test phase: their ranges of the contact hash
+    ``[0, 100)`` scaled into ``[0, test_share)``, so the rest of the audience gets nothing
+    until the winner is known (for the campaign's launch to apply when ``ab`` is set)."""
+    return [
+        replace(v, low=v.low * test_share // 100, high=v.high * test_share // 100) for v in variants
+    ]
+
+
+async def decide_winners(db: Database, now: datetime) -> int:
+    """Decide every A/B test whose time has come; returns how many were decided."""
+    async with db.system_session() as session:
+        due = await AutomationRepository(session).ab_due(now, BATCH)
+    decided = 0
+    for tenant_id, campaign_id in due:
+        async with db.tenant_session(tenant_id) as session:
+            decided += await _decide(session, tenant_id, campaign_id, now)
+    return decided
+
+
+async def _decide(session: AsyncSession, tenant_id: UUID, campaign_id: UUID, now: datetime) -> int:
+    """Record the winner and send it to the rest of the audience of the same round: the
+    launch skips who already has this round's message. If the rest cannot be launched (an
+    unfunded wallet…), nothing is recorded and the next sweep tries again."""
+    campaign = await get_campaign(session, tenant_id, campaign_id, for_update=True)
+    test = AbTest.model_validate(campaign.ab or {})
+    if test.decided_at is not None or campaign.status is not CampaignStatus.running:
+        return 0
+    round_ = max(campaign.run_count - 1, 0)
+    rates = await AutomationRepository(session).variant_rates(
+        tenant_id, campaign_id, round_, METRIC_EVENTS[test.metric]
+    )
+    winner = pick_winner(rates)
+    tenant = await get_tenant(session, tenant_id)
+    try:
+        async with session.begin_nested():
+            plan = await launching.plan(session, tenant, campaign, now, round_)
+            await launching.run(session, _winner_only(plan, winner))
+    except HeraldError as exc:
+        log.warning("campaign.ab_rest_not_sent", campaign_id=str(campaign_id), reason=exc.detail)
+        return 0
+    decided = test.model_copy(update={"winner_variant_id": winner, "decided_at": now})
+    campaign.ab = decided.model_dump(mode="json")
+    await session.flush()
+    log.info("campaign.ab_decided", campaign_id=str(campaign_id), winner=str(winner))
+    return 1
+
+
+def pick_winner(rates: Sequence[tuple[UUID, int, int]]) -> UUID:
+    """The best rate (engaged / reached); a tie goes to the earlier variant, and so does a
+    test nobody engaged with."""
+    best = max(rates, key=lambda r: Fraction(r[2], r[1]) if r[1] else Fraction(0))
+    return best[0]
+
+
+def _winner_only(plan: Plan, winner: UUID) -> Plan:
+    [row] = [v for v in plan.launch.variants if v.variant_id == winner]
+    launch_ = replace(plan.launch, variants=[replace(row, low=0, high=100)])
+    composed = [c for c in plan.composed if c.variant_id == winner]
+    return replace(plan, launch=launch_, composed=composed)
 
 
 async def bound_by_tiers(session: AsyncSession, now: datetime) -> int:

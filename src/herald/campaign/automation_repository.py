@@ -64,27 +64,68 @@ _HOLDS = text(
 """One statement for every campaign: what should hold it now (the kill switch first, then the
 budget, then its WhatsApp templates), applied where it differs from what it shows."""
 
-_FINISHED_RECURRING = text(
+_UNARMED = text(
     """
     SELECT k.tenant_id, k.id, k.schedule, k.run_count, k.launched_at, k.created_at, t.timezone
     FROM campaigns k JOIN tenants t ON t.id = k.tenant_id
-    WHERE k.status = 'completed' AND k.next_run_at IS NULL
+    WHERE k.status IN ('running', 'completed') AND k.next_run_at IS NULL
       AND k.schedule ->> 'type' = 'recurring'
     ORDER BY k.id
     LIMIT :limit
     """
 )
 
-_REARM = text(
+_ARM = text(
     """
     UPDATE campaigns k
-    SET status = 'scheduled', next_run_at = v.at, completed_at = NULL, updated_at = :now
+    SET next_run_at = v.at, updated_at = :now
     FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:ats AS timestamptz[]))
          AS v(id, tenant_id, at)
-    WHERE k.id = v.id AND k.tenant_id = v.tenant_id
-      AND k.status = 'completed' AND k.next_run_at IS NULL
+    WHERE k.id = v.id AND k.tenant_id = v.tenant_id AND k.next_run_at IS NULL
     """
 )
+
+_DUE_RECURRING = text(
+    """
+    SELECT tenant_id, id FROM campaigns
+    WHERE next_run_at <= :now AND schedule ->> 'type' = 'recurring'
+      AND status IN ('scheduled', 'running', 'completed')
+    ORDER BY next_run_at
+    LIMIT :limit
+    """
+)
+
+_AB_DUE = text(
+    """
+    SELECT tenant_id, id FROM campaigns
+    WHERE status = 'running' AND ab IS NOT NULL AND ab ->> 'decided_at' IS NULL
+      AND launched_at + make_interval(mins => CASE
+            WHEN jsonb_typeof(ab -> 'decide_after_minutes') = 'number'
+            THEN CAST(ab ->> 'decide_after_minutes' AS integer) END) <= :now
+    ORDER BY launched_at
+    LIMIT :limit
+    """
+)
+
+_VARIANT_RATES = text(
+    """
+    SELECT v.id,
+           count(DISTINCT m.id) FILTER (WHERE m.status IN ('sent', 'delivered', 'read')),
+           count(DISTINCT e.contact_id)
+    FROM campaign_variants v
+    LEFT JOIN messages m
+           ON m.tenant_id = v.tenant_id AND m.campaign_id = v.campaign_id
+          AND m.campaign_round = :round AND m.variant_id = v.id
+    LEFT JOIN events e
+           ON e.tenant_id = m.tenant_id AND e.campaign_id = m.campaign_id
+          AND e.contact_id = m.contact_id AND e.type = :event
+    WHERE v.tenant_id = :tenant AND v.campaign_id = :campaign
+    GROUP BY v.id, v.position
+    ORDER BY v.position
+    """
+)
+"""Per variant, in order: messages of the round that reached the provider, and the distinct
+contacts among their recipients who clicked (or replied)."""
 
 _TIER_OVERFLOW = text(
     """
@@ -137,8 +178,8 @@ class Hold:
 
 
 @dataclass(frozen=True, slots=True)
-class Finished:
-    """A recurring campaign whose run is over, with what its next run is computed from."""
+class Unarmed:
+    """A recurring campaign without a next run, with what that run is computed from."""
 
     tenant_id: UUID
     campaign_id: UUID
@@ -155,17 +196,17 @@ class AutomationRepository(Repository):
         )
         return [Hold(*row) for row in rows]
 
-    async def finished_recurring(self, limit: int) -> list[Finished]:
-        rows = await self.session.execute(_FINISHED_RECURRING, {"limit": limit})
+    async def unarmed_recurring(self, limit: int) -> list[Unarmed]:
+        """Recurring campaigns with no next run set (a run launched by hand, or just over)."""
+        rows = await self.session.execute(_UNARMED, {"limit": limit})
         return [
-            Finished(tenant, campaign, schedule, runs, launched or created, zone)
+            Unarmed(tenant, campaign, schedule, runs, launched or created, zone)
             for tenant, campaign, schedule, runs, launched, created, zone in rows
         ]
 
-    async def rearm(self, runs: Sequence[tuple[UUID, UUID, datetime]], now: datetime) -> None:
-        """Schedule each campaign's next run: the campaign scheduler launches it when due."""
+    async def arm(self, runs: Sequence[tuple[UUID, UUID, datetime]], now: datetime) -> None:
         await self.session.execute(
-            _REARM,
+            _ARM,
             {
                 "now": now,
                 "tenants": [r[0] for r in runs],
@@ -173,6 +214,23 @@ class AutomationRepository(Repository):
                 "ats": [r[2] for r in runs],
             },
         )
+
+    async def due_recurring(self, now: datetime, limit: int) -> list[tuple[UUID, UUID]]:
+        rows = await self.session.execute(_DUE_RECURRING, {"now": now, "limit": limit})
+        return [(row[0], row[1]) for row in rows]
+
+    async def ab_due(self, now: datetime, limit: int) -> list[tuple[UUID, UUID]]:
+        rows = await self.session.execute(_AB_DUE, {"now": now, "limit": limit})
+        return [(row[0], row[1]) for row in rows]
+
+    async def variant_rates(
+        self, tenant_id: UUID, campaign_id: UUID, round_: int, event: str
+    ) -> list[tuple[UUID, int, int]]:
+        rows = await self.session.execute(
+            _VARIANT_RATES,
+            {"tenant": tenant_id, "campaign": campaign_id, "round": round_, "event": event},
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
 
     async def hold_past_tiers(
         self, tiers: dict[str, int], since: datetime, horizon: datetime, now: datetime

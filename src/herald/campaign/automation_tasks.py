@@ -25,9 +25,15 @@ async def holds(context: JobContext, timestamp: int) -> int:
 @blueprint.periodic(cron="* * * * *", periodic_id="recurring")
 @blueprint.task(name="recurring", queue="campaign", pass_context=True)
 async def recurring(context: JobContext, timestamp: int) -> int:
-    """Every minute: recurring campaigns whose run is over get their next run scheduled."""
-    async with resources_of(context).db.system_session() as session:
-        return await automation.rearm_recurring(session, utcnow())
+    """Every minute: due recurring campaigns launch their next run."""
+    return await automation.run_recurring(resources_of(context).db, utcnow())
+
+
+@blueprint.periodic(cron="* * * * *", periodic_id="ab_winners")
+@blueprint.task(name="ab_winners", queue="campaign", pass_context=True)
+async def ab_winners(context: JobContext, timestamp: int) -> int:
+    """Every minute: A/B tests whose time has come pick their winner and send it on."""
+    return await automation.decide_winners(resources_of(context).db, utcnow())
 
 
 @blueprint.periodic(cron="* * * * *", periodic_id="tiers")
