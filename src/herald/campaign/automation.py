@@ -9,8 +9,8 @@
   (``campaign_round`` = the run number) and its next occurrence, in the tenant's zone, set.
 - **Automatic A/B winner**: after ``decide_after_minutes`` the variant with the best click (or
   reply) rate among the test share wins; it is recorded and sent to the rest of the audience.
-- **Messaging tiers**: a WhatsApp channel's tier bounds how many new people its campaigns reach
-  in 24 hours; messages past it wait for room.
+- **Messaging tiers**: a WhatsApp campaign reaches at most as many new people in 24 hours as its
+  channel's tier allows; messages past it wait for room.
 """
 
 from __future__ import annotations
@@ -353,7 +353,7 @@ def _winner_only(plan: Plan, winner: UUID) -> Plan:
 
 
 async def bound_by_tiers(session: AsyncSession, now: datetime) -> int:
-    """Hold back the campaign messages that would take a WhatsApp channel past its messaging
+    """Hold back the messages that would take a WhatsApp campaign past its channel's messaging
     tier in the rolling 24 hours; returns how many were moved later."""
     return await AutomationRepository(session).hold_past_tiers(
         TIERS, now - TIER_WINDOW, now + TIER_HORIZON, now

@@ -130,43 +130,42 @@ contacts among their recipients who clicked (or replied)."""
 _TIER_OVERFLOW = text(
     """
     WITH tiered AS (
-        SELECT c.id, c.tenant_id, CAST(:tiers AS jsonb) ->> c.messaging_tier AS tier
-        FROM channels c
-        WHERE c.kind = 'whatsapp' AND c.messaging_tier IS NOT NULL
+        SELECT k.id, k.tenant_id, CAST(CAST(:tiers AS jsonb) ->> c.messaging_tier AS bigint) AS tier
+        FROM campaigns k
+        JOIN channels c ON c.id = k.channel_id AND c.tenant_id = k.tenant_id
+        WHERE k.status = 'running' AND k.kind = 'whatsapp'
+          AND CAST(:tiers AS jsonb) ? c.messaging_tier
     ),
     reached AS (
-        SELECT m.channel_id, count(DISTINCT m.to_address) AS people,
-               min(m.sending_at) AS oldest
-        FROM messages m JOIN tiered ON tiered.id = m.channel_id
-        WHERE m.tenant_id = tiered.tenant_id AND m.direction = 'outbound'
-          AND m.campaign_id IS NOT NULL AND m.sending_at > :since
-        GROUP BY m.channel_id
+        SELECT m.campaign_id, count(DISTINCT m.to_address) AS people, min(m.sending_at) AS oldest
+        FROM tiered JOIN messages m ON m.tenant_id = tiered.tenant_id AND m.campaign_id = tiered.id
+        WHERE m.status <> 'queued' AND m.sending_at > :since
+        GROUP BY m.campaign_id
     ),
     waiting AS (
-        SELECT m.id, m.tenant_id, m.channel_id,
-               row_number() OVER (PARTITION BY m.channel_id
-                                  ORDER BY m.next_attempt_at, m.id) AS n
-        FROM messages m JOIN tiered ON tiered.id = m.channel_id
-        WHERE m.tenant_id = tiered.tenant_id AND m.status = 'queued'
-          AND m.direction = 'outbound' AND m.campaign_id IS NOT NULL
-          AND m.next_attempt_at <= :horizon
+        SELECT m.id, m.tenant_id, m.campaign_id,
+               row_number() OVER (PARTITION BY m.campaign_id ORDER BY m.next_attempt_at, m.id) AS n
+        FROM tiered JOIN messages m ON m.tenant_id = tiered.tenant_id AND m.campaign_id = tiered.id
+        WHERE m.status = 'queued' AND m.next_attempt_at <= :horizon
           AND NOT EXISTS (SELECT 1 FROM messages p
-                          WHERE p.tenant_id = m.tenant_id AND p.channel_id = m.channel_id
-                            AND p.to_address = m.to_address AND p.sending_at > :since)
+                          WHERE p.tenant_id = m.tenant_id AND p.campaign_id = m.campaign_id
+                            AND p.status <> 'queued' AND p.to_address = m.to_address
+                            AND p.sending_at > :since)
     )
     UPDATE messages m
     SET next_attempt_at = COALESCE(r.oldest, :now) + interval '24 hours', updated_at = :now
     FROM waiting w
-    JOIN tiered ON tiered.id = w.channel_id
-    LEFT JOIN reached r ON r.channel_id = w.channel_id
+    JOIN tiered ON tiered.id = w.campaign_id
+    LEFT JOIN reached r ON r.campaign_id = w.campaign_id
     WHERE m.id = w.id AND m.tenant_id = w.tenant_id AND m.status = 'queued'
-      AND w.n > CAST(tiered.tier AS bigint) - COALESCE(r.people, 0)
+      AND w.n > tiered.tier - COALESCE(r.people, 0)
     RETURNING m.id
     """
 )
-"""Per WhatsApp channel with a tier: the people its campaigns reached in the last 24 hours,
-and the queued campaign messages due soon to people it has not reached; those past the tier's
-room wait until the oldest of the window's sends is 24 hours old (the next sweep looks again)."""
+"""Per running WhatsApp campaign on a channel with a tier: the people it reached in the last
+24 hours, and its queued messages due soon to people it has not; those past the tier's room
+wait until the oldest send of the window is 24 hours old (the next sweep looks again). Every
+read goes through the per-campaign index, so the sweep costs what the campaigns hold."""
 
 
 @dataclass(frozen=True, slots=True)
