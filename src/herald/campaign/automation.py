@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
@@ -213,11 +213,25 @@ async def run_recurring(db: Database, now: datetime) -> int:
         if runs:
             await repo.arm(runs, now)
         due = await repo.due_recurring(now, BATCH)
-    launched = 0
+    return await _per_campaign(db, due, _launch_run, now)
+
+
+CampaignWork = Callable[[AsyncSession, UUID, UUID, datetime], Awaitable[int]]
+
+
+async def _per_campaign(
+    db: Database, due: Sequence[tuple[UUID, UUID]], work: CampaignWork, now: datetime
+) -> int:
+    """Run ``work`` for each campaign in its tenant's own transaction; one campaign's fault
+    is logged and must not stop the sweep for the others."""
+    done = 0
     for tenant_id, campaign_id in due:
-        async with db.tenant_session(tenant_id) as session:
-            launched += await _launch_run(session, tenant_id, campaign_id, now)
-    return launched
+        try:
+            async with db.tenant_session(tenant_id) as session:
+                done += await work(session, tenant_id, campaign_id, now)
+        except Exception:
+            log.exception("campaign.automation_failed", campaign_id=str(campaign_id))
+    return done
 
 
 async def _launch_run(
@@ -236,8 +250,6 @@ async def _launch_run(
             launched = 1
     except HeraldError as exc:
         log.warning("campaign.run_skipped", campaign_id=str(campaign_id), reason=exc.detail)
-    except Exception:  # one campaign's fault must not stop the sweep for the others
-        log.exception("campaign.run_failed", campaign_id=str(campaign_id))
     zone = (await get_tenant(session, tenant_id)).timezone
     anchor = Unarmed(
         tenant_id,
@@ -303,11 +315,7 @@ async def decide_winners(db: Database, now: datetime) -> int:
     """Decide every A/B test whose time has come; returns how many were decided."""
     async with db.system_session() as session:
         due = await AutomationRepository(session).ab_due(now, BATCH)
-    decided = 0
-    for tenant_id, campaign_id in due:
-        async with db.tenant_session(tenant_id) as session:
-            decided += await _decide(session, tenant_id, campaign_id, now)
-    return decided
+    return await _per_campaign(db, due, _decide, now)
 
 
 async def _decide(session: AsyncSession, tenant_id: UUID, campaign_id: UUID, now: datetime) -> int:
