@@ -9,6 +9,7 @@
   (``campaign_round`` = the run number) and its next occurrence, in the tenant's zone, set.
 - **Automatic A/B winner**: after ``decide_after_minutes`` the variant with the best click (or
   reply) rate among the test share wins; it is recorded and sent to the rest of the audience.
+- **Drip sequences**: see ``herald.campaign.automation_drip``.
 - **Messaging tiers**: a WhatsApp campaign reaches at most as many new people in 24 hours as its
   channel's tier allows; messages past it wait for room.
 """
@@ -213,13 +214,13 @@ async def run_recurring(db: Database, now: datetime) -> int:
         if runs:
             await repo.arm(runs, now)
         due = await repo.due_recurring(now, BATCH)
-    return await _per_campaign(db, due, _launch_run, now)
+    return await for_each_campaign(db, due, _launch_run, now)
 
 
 CampaignWork = Callable[[AsyncSession, UUID, UUID, datetime], Awaitable[int]]
 
 
-async def _per_campaign(
+async def for_each_campaign(
     db: Database, due: Sequence[tuple[UUID, UUID]], work: CampaignWork, now: datetime
 ) -> int:
     """Run ``work`` for each campaign in its tenant's own transaction; one campaign's fault
@@ -315,7 +316,7 @@ async def decide_winners(db: Database, now: datetime) -> int:
     """Decide every A/B test whose time has come; returns how many were decided."""
     async with db.system_session() as session:
         due = await AutomationRepository(session).ab_due(now, BATCH)
-    return await _per_campaign(db, due, _decide, now)
+    return await for_each_campaign(db, due, _decide, now)
 
 
 async def _decide(session: AsyncSession, tenant_id: UUID, campaign_id: UUID, now: datetime) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import procrastinate
 from procrastinate.job_context import JobContext
 
-from herald.campaign import automation
+from herald.campaign import automation, automation_drip
 from herald.kit.jobs import resources_of
 from herald.kit.models import utcnow
 
@@ -42,3 +42,10 @@ async def tiers(context: JobContext, timestamp: int) -> int:
     """Every minute: WhatsApp campaign messages past their channel's messaging tier wait."""
     async with resources_of(context).db.system_session() as session:
         return await automation.bound_by_tiers(session, utcnow())
+
+
+@blueprint.periodic(cron="* * * * *", periodic_id="drips")
+@blueprint.task(name="drips", queue="campaign", pass_context=True)
+async def drips(context: JobContext, timestamp: int) -> int:
+    """Every minute: drip contacts get the steps that are due (and stop when they engage)."""
+    return await automation_drip.run_drips(resources_of(context).db, utcnow())
