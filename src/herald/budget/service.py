@@ -84,6 +84,7 @@ async def set_budget(
     tenant = await get_tenant(session, tenant_id)
     repo = BudgetRepository(session)
     periods = await repo.periods(tenant_id, now)
+    await repo.release_held(tenant_id, now)  # messages first, then the budget: the claim's order
     budget = await repo.get(tenant_id)
     if budget is None:
         day, month = await repo.spent_since(tenant_id, periods)
@@ -100,7 +101,6 @@ async def set_budget(
     budget.daily_limit, budget.monthly_limit = data.daily_limit, data.monthly_limit
     budget.reached = budget.reached_until = None
     await session.flush()
-    await repo.release_held(tenant_id, now)
     return _view(budget, tenant.timezone, periods, now)
 
 
