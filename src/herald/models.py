@@ -5,6 +5,7 @@ Models live in their domain's ``models.py``; this module only gathers them.
 
 from herald.audit.models import AuditEntry
 from herald.auth.models import ApiKey, MagicLinkToken, RefreshToken
+from herald.budget.models import Budget
 from herald.campaign.models import Campaign, CampaignEnrollment, CampaignStep, CampaignVariant
 from herald.channel.models import Channel, SenderPool, SenderPoolMember, StickySender
 from herald.contact.models import ConsentEvent, Contact, DoNotContact, SuppressionRule
@@ -36,6 +37,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "Budget",
     "CallingCode",
     "CannedReply",
     "Campaign",

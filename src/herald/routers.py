@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from herald import health
 from herald.audit import routes as audit_routes
 from herald.auth import routes as auth_routes
+from herald.budget import routes as budget_routes
 from herald.campaign import routes as campaign_routes
 from herald.channel import routes as channel_routes
 from herald.contact import routes as contact_routes
@@ -49,6 +50,7 @@ ROUTERS: list[APIRouter] = [
     link_routes.router,
     sms_routes.router,
     wallet_routes.router,
+    budget_routes.router,
     message_routes.router,
     message_routes.events,
     campaign_routes.router,

@@ -12,6 +12,7 @@ import procrastinate
 
 from herald.auth import tasks as auth_tasks
 from herald.campaign import tasks as campaign_tasks
+from herald.campaign import automation_tasks
 from herald.channel import tasks as channel_tasks
 from herald.hook import tasks as hook_tasks
 from herald.imports import tasks as import_tasks
@@ -27,6 +28,7 @@ BLUEPRINTS: dict[str, procrastinate.Blueprint] = {
     "messages": message_tasks.blueprint,
     "hooks": hook_tasks.blueprint,
     "campaigns": campaign_tasks.blueprint,
+    "campaign_automation": automation_tasks.blueprint,
 }
 """Namespace → blueprint: task ``cleanup`` in namespace ``auth`` runs as ``auth:cleanup``."""
 

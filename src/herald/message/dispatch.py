@@ -35,6 +35,8 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.budget import service as budgets
+from herald.budget.service import BudgetStatus
 from herald.channel import service as channels
 from herald.channel.models import Channel, ChannelStatus
 from herald.channel.repository import Breaker
@@ -356,19 +358,26 @@ def _cost(table: PriceTable, message: Claimed, units: int) -> tuple[int | None, 
 async def _reserve(
     session: AsyncSession, repo: DispatchRepository, jobs: Sequence[Job], now: datetime
 ) -> list[Job]:
-    """Reserve the priced messages' costs, one ``reserve_many`` per tenant of the batch; the
-    ones a prepaid balance does not cover stay queued, with the reason, and are tried again
-    after ``UNPAID_RETRY`` (a top-up resumes them; they never fail for it). The key is the
-    message's, so a retried send is never charged twice."""
+    """Spend the budget and reserve the priced messages' costs: per tenant of the batch, one
+    budget statement, then one ``reserve_many`` for what the budget let through, in the claim's
+    transaction. What a budget holds back waits for its reset (``_within_budget``); the ones a
+    prepaid balance does not cover stay queued, with the reason, and are tried again after
+    ``UNPAID_RETRY`` (a top-up resumes them; they never fail for it), their budget given back.
+    The key is the message's, so a retried send is never charged twice."""
     by_tenant: dict[UUID, list[Job]] = defaultdict(list)
     for job in jobs:
         if job.cost_micros:
             by_tenant[job.message.tenant_id].append(job)
     unpaid: set[UUID] = set()
-    for tenant_id, charged in by_tenant.items():
+    held: set[UUID] = set()
+    for tenant_id, priced in by_tenant.items():
+        charged, counted = await _within_budget(repo, tenant_id, priced, now)
+        held.update({j.message.id for j in priced} - {j.message.id for j in charged})
         items = [(j.message.id, j.cost_micros or 0, _charge_key(j.message.id)) for j in charged]
         batch = await reserve_many(session, tenant_id, items)
-        unpaid.update(item.reference_id for item in batch.uncovered)
+        uncovered = {item.reference_id: item.amount for item in batch.uncovered}
+        unpaid.update(uncovered)
+        await budgets.give_back(session, tenant_id, sum(uncovered.get(i, 0) for i in counted))
     if unpaid:
         waiting = [j.message for j in jobs if j.message.id in unpaid]
         await repo.postpone(
@@ -378,7 +387,35 @@ async def _reserve(
             code="insufficient_credits",
             reason="the prepaid balance does not cover this message; top up the wallet",
         )
-    return [j for j in jobs if j.message.id not in unpaid]
+    return [j for j in jobs if j.message.id not in unpaid and j.message.id not in held]
+
+
+async def _within_budget(
+    repo: DispatchRepository, tenant_id: UUID, jobs: list[Job], now: datetime
+) -> tuple[list[Job], set[UUID]]:
+    """The jobs the tenant's budget lets through, in order, and the ids that spent it. Only a
+    first attempt spends (a retry was counted when it was first sent). The ones past a limit
+    stay queued, untried, until the limit's reset, with the limit as the reason: raising the
+    budget releases them sooner (``herald.budget.service.set_budget``)."""
+    first = [j for j in jobs if j.message.attempts == 0]
+    allowance = await budgets.spend(
+        repo.session, tenant_id, [j.cost_micros or 0 for j in first], now
+    )
+    if allowance is None:
+        return jobs, set()
+    over = first[allowance.count :]
+    if over and allowance.held is not None and allowance.until is not None:
+        limit = "daily" if allowance.held is BudgetStatus.daily_budget_reached else "monthly"
+        await repo.postpone(
+            [j.message for j in over],
+            allowance.until,
+            now,
+            code=allowance.held.value,
+            reason=f"the {limit} budget is reached; sent at its reset or when it is raised",
+        )
+    skipped = {j.message.id for j in over}
+    counted = {j.message.id for j in first[: allowance.count]}
+    return [j for j in jobs if j.message.id not in skipped], counted
 
 
 def _charge_key(message_id: UUID) -> str:

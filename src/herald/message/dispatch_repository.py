@@ -83,8 +83,9 @@ _CLAIM = text(
          LEFT JOIN contacts k ON k.id = m.contact_id
     WHERE m.status = 'queued' AND m.direction = 'outbound' AND m.next_attempt_at <= :now
       AND (c.status = 'active' OR (c.status = 'failing' AND c.probe_after <= :now))
-      AND NOT EXISTS (SELECT 1 FROM campaigns k
-                      WHERE k.id = m.campaign_id AND k.status <> 'running')
+      AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = m.tenant_id AND t.is_paused)
+      AND NOT EXISTS (SELECT 1 FROM campaigns cp
+                      WHERE cp.id = m.campaign_id AND cp.status <> 'running')
     ORDER BY m.next_attempt_at
     LIMIT :limit
     FOR UPDATE OF m SKIP LOCKED

@@ -12,7 +12,7 @@ from herald.runtime.database import run_with_database
 from herald.tenant.flows import Onboarded, onboard_tenant
 from herald.tenant.models import TenantStatus
 from herald.tenant.schemas import TenantCreate
-from herald.tenant.service import set_status
+from herald.tenant.service import set_paused, set_status
 
 app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 
@@ -82,3 +82,32 @@ def suspend(tenant_id: TenantId, reason: Reason = None, as_json: AsJson = False)
 def resume(tenant_id: TenantId, reason: Reason = None, as_json: AsJson = False) -> None:
     """Let a suspended tenant's keys and users in again."""
     _set_status(tenant_id, TenantStatus.active, reason, as_json)
+
+
+def _set_paused(tenant_id: UUID, paused: bool, reason: str | None, as_json: bool) -> None:
+    async def work(db: Database) -> None:
+        async with db.system_session() as session:
+            await set_paused(session, tenant_id, paused, reason)
+
+    try:
+        run_with_database(work)
+    except NotFound as exc:
+        raise typer.BadParameter(exc.detail, param_hint="TENANT_ID") from exc
+    if as_json:
+        emit_json({"tenant_id": str(tenant_id), "paused": paused})
+    else:
+        state = "paused: nothing is sent" if paused else "unpaused: sending resumes"
+        console.print(f"Tenant {tenant_id} is now [bold]{state}[/].")
+
+
+@app.command("pause")
+def pause(tenant_id: TenantId, reason: Reason = None, as_json: AsJson = False) -> None:
+    """The kill switch: stop every send of the tenant from the dispatcher's next batch (its
+    queued messages wait, nothing is lost)."""
+    _set_paused(tenant_id, True, reason, as_json)
+
+
+@app.command("unpause")
+def unpause(tenant_id: TenantId, reason: Reason = None, as_json: AsJson = False) -> None:
+    """Lift the kill switch: the tenant's queued messages go out again."""
+    _set_paused(tenant_id, False, reason, as_json)

@@ -162,6 +162,11 @@ class TenantUpdate(BaseModel):
     currency: str | None = Field(default=None, pattern="^[A-Z]{3}$")
     timezone: str | None = None
     is_paused: bool | None = None
+    paused: bool | None = Field(
+        default=None,
+        description="The kill switch: true stops every send of the tenant (queued messages "
+        "wait, nothing is lost); false resumes them.",
+    )
     settings: TenantSettingsPatch | None = None
 
     _tz = field_validator("timezone")(check_timezone)

@@ -53,6 +53,9 @@ async def update_tenant(
     tenant = await get_tenant(session, tenant_id)
     changes: dict[str, Any] = {}
     sent = data.model_dump(exclude_unset=True)
+    paused = sent.pop("paused", None)
+    if paused is not None:
+        sent["is_paused"] = paused
     if data.settings is not None:
         # A key sent as null goes back to its default (booleans and the language have no null).
         patch = data.settings.model_dump(exclude_unset=True)
@@ -64,6 +67,26 @@ async def update_tenant(
             setattr(tenant, field, value)
     await session.flush()
     return tenant, changes
+
+
+async def set_paused(
+    session: AsyncSession, tenant_id: UUID, paused: bool, reason: str | None = None
+) -> Tenant:
+    """Throw or lift the kill switch from the operator's command line, with an audit entry
+    (no caller is bound there). The dispatcher reads the switch at every claim, so sends stop
+    from its next batch; messages already handed to a provider are not called back."""
+    tenant = await get_tenant(session, tenant_id)
+    previous, tenant.is_paused = tenant.is_paused, paused
+    await session.flush()
+    await audit.record(
+        session,
+        f"tenant.{'paused' if paused else 'unpaused'}",
+        Tenant.__tablename__,
+        tenant_id,
+        changes={"is_paused": {"old": previous, "new": paused}, "reason": reason},
+        tenant_id=tenant_id,
+    )
+    return tenant
 
 
 def settings_of(tenant: Tenant) -> TenantSettings:

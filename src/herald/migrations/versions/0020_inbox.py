@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from herald.migrations.rls import enable_tenant_rls
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from herald.migrations.rls import enable_tenant_rls
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0020"
 branch_labels = None
 depends_on = "0011"
 """Variants and steps point at saved templates (0011)."""

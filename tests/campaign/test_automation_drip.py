@@ -1,0 +1,133 @@
+"""Drip sequences: who the launch reached walks through the steps after their delays, set-based
+per sweep, and stops on a click, a reply or an opt-out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import select, update
+
+from herald.campaign.automation_drip import run_drips
+from herald.campaign.models import (
+    Campaign,
+    CampaignEnrollment,
+    CampaignMode,
+    CampaignStatus,
+    CampaignStep,
+    StopReason,
+)
+from herald.kit.database import Database
+from herald.kit.ids import new_id
+from herald.kit.models import utcnow
+from herald.message.models import Message, MessageEvent, MessageStatus
+from tests.campaign.helpers import create, many_contacts, noon_zone
+from tests.conftest import TenantFixture
+from tests.message.dispatch_fixtures import make_channel
+from tests.sim.server import SimServer
+
+
+async def _drip(db: Database, tenant_id: UUID, campaign_id: UUID) -> None:
+    """Make the campaign a drip of two steps: at once, then an hour later."""
+    async with db.tenant_session(tenant_id) as session:
+        await session.execute(
+            update(Campaign).where(Campaign.id == campaign_id).values(mode=CampaignMode.drip)
+        )
+        session.add_all(
+            CampaignStep(
+                tenant_id=tenant_id,
+                campaign_id=campaign_id,
+                position=position,
+                delay_minutes=delay,
+                body=f"{text} Reply STOP to opt out",
+            )
+            for position, delay, text in [(0, 0, "Step one."), (1, 60, "Step two.")]
+        )
+
+
+async def _by_round(db: Database, campaign_id: UUID) -> dict[int, dict[UUID, str]]:
+    async with db.system_session() as session:
+        rows = await session.execute(
+            select(Message.campaign_round, Message.contact_id, Message.body).where(
+                Message.campaign_id == campaign_id
+            )
+        )
+        found: dict[int, dict[UUID, str]] = {}
+        for round_, contact_id, body in rows:
+            found.setdefault(int(round_), {})[contact_id] = body or ""
+        return found
+
+
+async def _enrollments(db: Database, campaign_id: UUID) -> dict[UUID, CampaignEnrollment]:
+    async with db.system_session() as session:
+        found = await session.scalars(
+            select(CampaignEnrollment).where(CampaignEnrollment.campaign_id == campaign_id)
+        )
+        return {e.contact_id: e for e in found}
+
+
+async def _event(
+    db: Database, tenant_id: UUID, campaign_id: UUID, contact_id: UUID, kind: str
+) -> None:
+    async with db.tenant_session(tenant_id) as session:
+        session.add(
+            MessageEvent(
+                id=new_id(),
+                tenant_id=tenant_id,
+                type=kind,
+                contact_id=contact_id,
+                campaign_id=campaign_id,
+                data={},
+                occurred_at=utcnow(),
+            )
+        )
+
+
+async def test_steps_follow_their_delays_and_stop_on_a_click_or_an_opt_out(
+    client: httpx.AsyncClient, db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer
+) -> None:
+    channel = await make_channel(db, app, tenant.id, sim)
+    await many_contacts(db, tenant.id, 4, noon_zone())
+    made = await create(client, tenant, channel.id)
+    campaign_id = UUID(made["id"])
+    await _drip(db, tenant.id, campaign_id)
+    sent = await client.post(f"/v1/campaigns/{campaign_id}/send", headers=tenant.headers)
+    assert sent.status_code == 202, sent.text
+    now = utcnow()
+
+    assert await run_drips(db, now) == 4
+
+    rounds = await _by_round(db, campaign_id)
+    assert set(rounds) == {0, 1} and rounds[1].keys() == rounds[0].keys()
+    assert all(body.startswith("Step one.") for body in rounds[1].values())
+    enrolled = await _enrollments(db, campaign_id)
+    assert {e.step_position for e in enrolled.values()} == {1}
+    assert await run_drips(db, now + timedelta(minutes=30)) == 0  # step two is not due yet
+
+    clicked, opted, *going = sorted(rounds[0])
+    await _event(db, tenant.id, campaign_id, clicked, "clicked")
+    await _event(db, tenant.id, campaign_id, opted, "opt_out")
+
+    assert await run_drips(db, now + timedelta(minutes=61)) == 2
+
+    rounds = await _by_round(db, campaign_id)
+    assert sorted(rounds[2]) == going
+    assert all(body.startswith("Step two.") for body in rounds[2].values())
+    enrolled = await _enrollments(db, campaign_id)
+    assert enrolled[clicked].stopped_reason is StopReason.clicked
+    assert enrolled[opted].stopped_reason is StopReason.opted_out
+    assert {enrolled[c].stopped_reason for c in going} == {StopReason.completed}
+    assert await run_drips(db, now + timedelta(days=1)) == 0
+
+    async with db.system_session() as session:
+        await session.execute(
+            update(Message)
+            .where(Message.campaign_id == campaign_id)
+            .values(status=MessageStatus.sent)
+        )
+    await run_drips(db, now + timedelta(days=1))
+    async with db.system_session() as session:
+        campaign = await session.get(Campaign, campaign_id)
+        assert campaign is not None and campaign.status is CampaignStatus.completed
