@@ -19,8 +19,8 @@ from herald.kit.observability import (
     configure_logging,
     metrics_endpoint,
 )
-from herald.kit.proxy import TrustedProxyMiddleware
 from herald.kit.openapi import install_openapi
+from herald.kit.proxy import TrustedProxyMiddleware
 from herald.routers import ROUTERS
 from herald.settings import Settings, get_settings
 from herald.sim.app import PREFIX as SIM_PREFIX

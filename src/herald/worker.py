@@ -11,8 +11,8 @@ import functools
 import procrastinate
 
 from herald.auth import tasks as auth_tasks
-from herald.campaign import tasks as campaign_tasks
 from herald.campaign import automation_tasks
+from herald.campaign import tasks as campaign_tasks
 from herald.channel import tasks as channel_tasks
 from herald.hook import tasks as hook_tasks
 from herald.imports import tasks as import_tasks

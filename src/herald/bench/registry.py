@@ -8,8 +8,8 @@ from herald.bench.scenarios import campaign as campaign_scenario
 from herald.bench.scenarios import cost as cost_scenario
 from herald.bench.scenarios import dispatch as dispatch_scenario
 from herald.bench.scenarios import imports as import_scenario
-from herald.bench.scenarios import receipts as receipts_scenario
 from herald.bench.scenarios import inbox as inbox_scenario
+from herald.bench.scenarios import receipts as receipts_scenario
 from herald.bench.scenarios import redirect as redirect_scenario
 from herald.bench.scenarios import segment as segment_scenario
 from herald.bench.scenarios import sms as sms_scenario

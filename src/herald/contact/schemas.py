@@ -19,9 +19,9 @@ from pydantic import (
 
 from herald.contact import fields as rules
 from herald.contact.models import ChannelKind, ConsentMethod, ConsentStatus, DncReason, Gender
-from herald.kit.sizes import json_size
 from herald.kit.expiry import Expiry
 from herald.kit.phone import check_region
+from herald.kit.sizes import json_size
 
 FIELD_KEY = rules.CUSTOM_KEY
 MAX_CUSTOM_FIELDS = 100

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.channel.models import Channel
 from herald.hook.repository import HookRepository
-from herald.kit.errors import Conflict, Unprocessable
 from herald.inbox.service import receive_inbound
+from herald.kit.errors import Conflict, Unprocessable
 from herald.providers.base import Inbound, TemplateStatusUpdate
 from herald.whatsapp.lifecycle import from_meta_status, transition
 from herald.whatsapp.models import WhatsAppTemplate

@@ -84,6 +84,8 @@ def _parse_reason(exc: NumberParseException, text: str) -> str:
     if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
         return UNKNOWN_CODE if text.startswith("+") else NO_COUNTRY
     return _PARSE_REASONS.get(exc.error_type, "not a phone number")
+
+
 def check_region(code: str) -> str:
     """``code`` in upper case if it is a country phone numbers are read in (ISO 3166 alpha-2
     with numbering rules); a ``ValueError`` saying so otherwise (``XX``, ``ZZ``)."""
