@@ -5,14 +5,20 @@ the tenant is scanned for them."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 from sqlalchemy import text
 
+from herald.campaign.models import CampaignStep
+from herald.channel.models import Channel
 from herald.imports import service as imports
+from herald.inbox.service import receive_inbound
+from herald.kit.context import SYSTEM, bind_actor
 from herald.kit.database import Database
 from herald.kit.models import PERSONAL, Base
+from herald.providers.base import Inbound
 from tests.audit.test_declared import owned_models
 from tests.auth.support import MemoryMailer
 from tests.channel.helpers import sms_body
@@ -27,12 +33,16 @@ PHONE = "+14155550987"
 DNC_PHONE = "+14155550988"
 IMPORTED_PHONE = "+14155550989"
 STORED_PHONE = "+14155550990"
+INBOUND_PHONE = "+14155550991"
 EMAIL = "zelda.quixote@example.com"
 INVITED = "ines.invited@example.com"
 IMPORTED_EMAIL = "ivo.imported@example.com"
 NAMES = ("Zelda", "Quixote", "Ivo", "Importman", "Stella", "Storedfile", "Nicknamey")
 PERSONAL_VALUES = (
-    *(p.removeprefix("+1") for p in (PHONE, DNC_PHONE, IMPORTED_PHONE, STORED_PHONE)),
+    *(
+        p.removeprefix("+1")
+        for p in (PHONE, DNC_PHONE, IMPORTED_PHONE, STORED_PHONE, INBOUND_PHONE)
+    ),
     EMAIL,
     INVITED,
     IMPORTED_EMAIL,
@@ -106,7 +116,7 @@ async def members_and_keys(
     await ok(await client.post("/v1/api-keys", json={"name": "ci", "role": "viewer"}, headers=h))
 
 
-async def settings_and_content(client: httpx.AsyncClient, h: dict[str, str]) -> None:
+async def settings_and_content(client: httpx.AsyncClient, h: dict[str, str]) -> str:
     channel = await ok(await client.post("/v1/channels", json=sms_body(), headers=h))
     pool = {"name": "Pool", "kind": "sms", "channel_ids": [channel["id"]]}
     await ok(await client.post("/v1/sender-pools", json=pool, headers=h))
@@ -118,6 +128,55 @@ async def settings_and_content(client: httpx.AsyncClient, h: dict[str, str]) -> 
     price = {"provider": "simulator", "kind": "sms", "country": "GB", "unit_price": "0.03"}
     await ok(await client.post("/v1/costs", json=price, headers=h))
     await ok(await client.patch("/v1/wallet", json={"billing_mode": "prepaid"}, headers=h))
+    return str(channel["id"])
+
+
+async def campaigns_budget_and_inbox(
+    client: httpx.AsyncClient, db: Database, tenant: TenantFixture, channel_id: str
+) -> None:
+    h = tenant.headers
+    variants = [{"body": "Hi Zelda A", "share_percent": 50}, {"body": "Hi B", "share_percent": 50}]
+    campaign = await ok(
+        await client.post(
+            "/v1/campaigns",
+            json={
+                "name": "Spring",
+                "channel_id": channel_id,
+                "variants": variants,
+                "audience": {"phones": [INBOUND_PHONE]},
+            },
+            headers=h,
+        )
+    )
+    await ok(
+        await client.put(
+            "/v1/budget", json={"daily_limit": 10**6, "monthly_limit": None}, headers=h
+        )
+    )
+    await ok(
+        await client.put("/v1/inbox/keywords", json={"add_to_do_not_contact": True}, headers=h)
+    )
+    canned = {"name": "Thanks", "body": "Thanks Zelda"}
+    await ok(await client.post("/v1/inbox/canned-replies", json=canned, headers=h))
+    async with db.tenant_session(tenant.id) as session:
+        bind_actor(session, SYSTEM, tenant.id)
+        session.add(
+            CampaignStep(
+                tenant_id=tenant.id,
+                campaign_id=UUID(campaign["id"]),
+                position=1,
+                delay_minutes=60,
+                body="Still there, Zelda?",
+            )
+        )
+        channel = await session.get(Channel, UUID(channel_id))
+        assert channel is not None
+        inbound = Inbound("SMzelda", INBOUND_PHONE, channel.sender, "Hello from Zelda", "ev-zelda")
+        await receive_inbound(session, channel, [inbound])
+    conversations = (await ok(await client.get("/v1/conversations", headers=h)))["items"]
+    thread = f"/v1/conversations/{conversations[0]['id']}"
+    await ok(await client.patch(thread, json={"status": "closed"}, headers=h))
+    await ok(await client.post(f"{thread}/notes", json={"body": "Zelda called"}, headers=h))
 
 
 async def imports_both_ways(
@@ -158,7 +217,8 @@ async def test_no_personal_value_in_the_audit_log(
     h = tenant.headers
     await contacts_and_segments(client, h)
     await members_and_keys(client, h, mailer)
-    await settings_and_content(client, h)
+    channel_id = await settings_and_content(client, h)
+    await campaigns_budget_and_inbox(client, db, tenant, channel_id)
     await imports_both_ways(client, tenant, monkeypatch)
 
     entries = await audit_log(db, tenant)

@@ -11,6 +11,7 @@ from uuid import UUID
 import orjson
 from sqlalchemy import select
 
+from herald.campaign.models import Campaign, CampaignStatus
 from herald.channel.models import Channel
 from herald.contact.models import ChannelKind, Contact
 from herald.inbox.schemas import KeywordConfig
@@ -171,3 +172,19 @@ async def messages_to(db: Database, tenant_id: UUID, contact_id: UUID) -> list[M
 async def put_keywords(db: Database, tenant_id: UUID, config: dict[str, Any]) -> None:
     async with db.tenant_session(tenant_id) as session:
         await save_keyword_settings(session, tenant_id, KeywordConfig.model_validate(config))
+
+
+async def running_campaign(db: Database, channel: Channel) -> UUID:
+    """A running campaign on ``channel`` for messages written by hand to belong to."""
+    campaign = Campaign(
+        tenant_id=channel.tenant_id,
+        name="Sale",
+        kind=channel.kind,
+        channel_id=channel.id,
+        status=CampaignStatus.running,
+        audience={"all": True},
+    )
+    async with db.tenant_session(channel.tenant_id) as session:
+        session.add(campaign)
+        await session.flush()
+        return campaign.id

@@ -30,6 +30,7 @@ from tests.inbox.helpers import (
     phone,
     put_keywords,
     receive,
+    running_campaign,
     sms_channel,
     sms_inbound,
 )
@@ -51,13 +52,14 @@ async def queue_campaign_messages(
     db: Database, channel: Channel, contact_id: UUID, number: str, count: int
 ) -> list[UUID]:
     """``count`` marketing messages of different campaigns, due now."""
+    campaigns = [await running_campaign(db, channel) for _ in range(count)]
     rows = [
         Message(
             id=new_id(),
             tenant_id=channel.tenant_id,
             channel_id=channel.id,
             contact_id=contact_id,
-            campaign_id=new_id(),
+            campaign_id=campaigns[i],
             purpose=Purpose.marketing,
             to_address=number,
             from_address=channel.sender,

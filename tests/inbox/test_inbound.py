@@ -28,6 +28,7 @@ from tests.inbox.helpers import (
     phone,
     put_keywords,
     receive,
+    running_campaign,
     sms_channel,
     sms_inbound,
     text,
@@ -328,7 +329,7 @@ async def test_opt_out_and_reply_events_carry_the_latest_campaign(
     sender = phone()
     await receive(db, channel, [sms_inbound(channel, sender, "hello")])
     contact = await contact_by_phone(db, tenant.id, sender)
-    older, newer = new_id(), new_id()
+    older, newer = await running_campaign(db, channel), await running_campaign(db, channel)
     async with db.tenant_session(tenant.id) as session:
         for campaign in (older, newer):
             session.add(

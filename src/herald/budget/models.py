@@ -30,6 +30,8 @@ class Budget(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     """One per tenant, made when a limit is first set. A limit left empty is no limit."""
 
     __tablename__ = "budgets"
+    __audited__ = frozenset({"currency", "daily_limit", "monthly_limit"})
+    """The spend counters are bookkeeping, changed by every batch."""
     __table_args__ = (
         UniqueConstraint("tenant_id"),
         CheckConstraint("daily_limit IS NULL OR daily_limit >= 0", name="daily_limit_sign"),

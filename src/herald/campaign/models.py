@@ -58,6 +58,22 @@ class StopReason(StrEnum):
 
 class Campaign(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "campaigns"
+    __audited__ = frozenset(
+        {
+            "name",
+            "kind",
+            "channel_id",
+            "sender_pool_id",
+            "purpose",
+            "mode",
+            "status",
+            "status_reason",
+            "schedule",
+            "target_url",
+            "discount_code",
+        }
+    )
+    """The audience is left out: it can list contacts and numbers."""
     __table_args__ = (
         UniqueConstraint("tenant_id", "id", name="uq_campaigns_tenant_id_id"),
         ForeignKeyConstraint(
@@ -144,6 +160,9 @@ class CampaignVariant(IdMixin, TenantScopedMixin, _Content, Base):
     """One version of the message (A to E); a campaign without a test has exactly one."""
 
     __tablename__ = "campaign_variants"
+    __audited__ = frozenset(
+        {"label", "share_percent", "position", "template_id", "whatsapp_template_id"}
+    )
     __table_args__ = (
         _campaign_fk("campaign_variants"),
         UniqueConstraint("campaign_id", "label"),
@@ -160,6 +179,7 @@ class CampaignStep(IdMixin, TenantScopedMixin, _Content, Base):
     """A drip step: sent ``delay_minutes`` after the contact's previous step (or enrolment)."""
 
     __tablename__ = "campaign_steps"
+    __audited__ = frozenset({"position", "delay_minutes", "template_id", "whatsapp_template_id"})
     __table_args__ = (
         _campaign_fk("campaign_steps"),
         UniqueConstraint("campaign_id", "position"),
@@ -175,6 +195,8 @@ class CampaignEnrollment(TenantScopedMixin, Base):
     """A contact's progress through a drip campaign (one row per contact)."""
 
     __tablename__ = "campaign_enrollments"
+    __audited__ = False
+    """Per-contact progress, written by the sweep: the campaign is what is audited."""
     __table_args__ = (
         _campaign_fk("campaign_enrollments"),
         Index(

@@ -36,6 +36,7 @@ class Conversation(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     their messages, and with them what the inbox shows)."""
 
     __tablename__ = "conversations"
+    __audited__ = frozenset({"status", "snoozed_until", "assigned_to"})
     __table_args__ = (
         UniqueConstraint("tenant_id", "contact_id", "channel_id"),
         Index("ix_conversations_tenant_id_last_message_at", "tenant_id", "last_message_at", "id"),
@@ -71,6 +72,8 @@ class ConversationNote(IdMixin, TenantScopedMixin, Base):
     """Internal: seen by the team, never sent."""
 
     __tablename__ = "conversation_notes"
+    __audited__ = frozenset({"conversation_id", "author"})
+    """The note's text can hold personal data: named by its row, never copied."""
     __table_args__ = (
         Index("ix_conversation_notes_conversation_id_created_at", "conversation_id", "created_at"),
     )
@@ -85,6 +88,7 @@ class ConversationNote(IdMixin, TenantScopedMixin, Base):
 
 class CannedReply(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "canned_replies"
+    __audited__ = frozenset({"name", "language"})
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
     name: Mapped[str] = mapped_column(String(100))
@@ -97,6 +101,7 @@ class KeywordSettings(TenantScopedMixin, TimestampMixin, Base):
     ``herald.inbox.schemas.KeywordConfig``); a tenant without a row uses the defaults."""
 
     __tablename__ = "keyword_settings"
+    __audited__ = frozenset({"config"})
 
     tenant_id: Mapped[UUID] = mapped_column(
         ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
@@ -109,6 +114,8 @@ class InboundContent(TenantScopedMixin, Base):
     on demand) and a shared location."""
 
     __tablename__ = "inbound_contents"
+    __audited__ = False
+    """Part of an inbound message (media, location), which is its own log."""
     __personal_data__ = frozenset({"media", "location"})
 
     message_id: Mapped[UUID] = mapped_column(
@@ -124,6 +131,8 @@ class ComplianceReply(TenantScopedMixin, Base):
     one inbound message gets at most one answer."""
 
     __tablename__ = "compliance_replies"
+    __audited__ = False
+    """A listing of messages, which are their own log."""
     __table_args__ = (UniqueConstraint("inbound_message_id"),)
 
     message_id: Mapped[UUID] = mapped_column(

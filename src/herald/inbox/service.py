@@ -18,6 +18,7 @@ import aiohttp
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.audit import service as audit
 from herald.channel.models import Channel
 from herald.channel.service import provider_config
 from herald.contact.dnc_hash import phone_hash
@@ -383,7 +384,16 @@ async def keyword_settings(session: AsyncSession, tenant_id: UUID) -> KeywordSet
 async def save_keyword_settings(
     session: AsyncSession, tenant_id: UUID, config: KeywordConfig
 ) -> KeywordSettingsRead:
-    await InboxRepository(session).save_keyword_config(tenant_id, config.model_dump(mode="json"))
+    saved = config.model_dump(mode="json")
+    await InboxRepository(session).save_keyword_config(tenant_id, saved)
+    await audit.record(
+        session,
+        "keyword_settings.updated",
+        "keyword_settings",
+        tenant_id,
+        changes={"config": {"new": saved}},
+        tenant_id=tenant_id,
+    )
     return await keyword_settings(session, tenant_id)
 
 
