@@ -69,10 +69,8 @@ async def _everything_of(db: Database, tenant_id: UUID) -> str:
                 continue
             binaries = [c.name for c in table.c if isinstance(c.type, LargeBinary)]
             decoded = "".join(f", encode({name}, 'escape')" for name in binaries)
-            rows = await session.execute(
-                text(f"SELECT t::text{decoded} FROM {table.name} t WHERE tenant_id = :t"),
-                {"t": tenant_id},
-            )
+            query = f"SELECT t::text{decoded} FROM {table.name} t WHERE tenant_id = :t"  # noqa: S608 - names from the metadata
+            rows = await session.execute(text(query), {"t": tenant_id})
             dumped.extend(f"{table.name}: {' '.join(map(str, row))}" for row in rows)
     return "\n".join(dumped)
 

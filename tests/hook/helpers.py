@@ -113,9 +113,7 @@ def twilio_status(
     return Callback(path, urlencode(params).encode(), {"Content-Type": FORM, TWILIO_HEADER: signed})
 
 
-def twilio_inbound(
-    channel_id: UUID, sid: str, body: str, sender: str = "+14155550100"
-) -> Callback:
+def twilio_inbound(channel_id: UUID, sid: str, body: str, sender: str = "+14155550100") -> Callback:
     path = f"/v1/hooks/twilio/{channel_id}/inbound"
     params = [("MessageSid", sid), ("From", sender), ("To", "+12025550100"), ("Body", body)]
     signed = twilio_signature(TWILIO_TOKEN, PUBLIC + path, params)
