@@ -323,10 +323,14 @@ def _next_window(channel: Channel, now: datetime, policy: DispatchPolicy) -> dat
 
 async def _price(session: AsyncSession, jobs: Sequence[Job], now: datetime) -> list[Job]:
     """Price every granted message, loading one price table per tenant, provider and medium.
-    A message no price applies to goes unpriced (cost empty, nothing reserved)."""
+    A message no price applies to goes unpriced (cost empty, nothing reserved), and so does a
+    compliance reply: its cost is Herald's, so money never holds it back."""
     tables: dict[tuple[UUID, str, ChannelKind], PriceTable] = {}
     priced = []
     for job in jobs:
+        if job.message.compliance:
+            priced.append(job)
+            continue
         key = (job.message.tenant_id, job.channel.provider, job.channel.kind)
         if key not in tables:
             tables[key] = await load_price_table(session, *key, at=now)
