@@ -175,6 +175,14 @@ class DispatchRepository(Repository):
         rows = await self.session.execute(_CLAIM, {"limit": limit, "now": now})
         return [Claimed(*row) for row in rows]
 
+    async def paused_among(self, tenant_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of these tenants turned the kill switch on."""
+        rows = await self.session.scalars(
+            text("SELECT id FROM tenants WHERE id = ANY(CAST(:ids AS uuid[])) AND is_paused"),
+            {"ids": list(tenant_ids)},
+        )
+        return set(rows)
+
     async def channels(self, ids: Sequence[UUID]) -> list[Channel]:
         found = await self.session.scalars(select(Channel).where(Channel.id.in_(ids)))
         return list(found)
