@@ -105,10 +105,17 @@ def sim_receipt(
 
 
 def twilio_status(
-    channel_id: UUID, sid: str, status: str, *, token: str = TWILIO_TOKEN
+    channel_id: UUID,
+    sid: str,
+    status: str,
+    *,
+    token: str = TWILIO_TOKEN,
+    error_code: str | None = None,
 ) -> Callback:
     path = f"/v1/hooks/twilio/{channel_id}/status"
     params = [("MessageSid", sid), ("MessageStatus", status), ("AccountSid", "AC" + "0" * 32)]
+    if error_code is not None:
+        params.append(("ErrorCode", error_code))
     signed = twilio_signature(token, PUBLIC + path, params)
     return Callback(path, urlencode(params).encode(), {"Content-Type": FORM, TWILIO_HEADER: signed})
 
@@ -121,13 +128,24 @@ def twilio_inbound(channel_id: UUID, sid: str, body: str, sender: str = "+141555
 
 
 def meta_status(
-    channel_id: UUID, statuses: list[tuple[str, str]], *, secret: str = META_SECRET
+    channel_id: UUID,
+    statuses: list[tuple[str, str]],
+    *,
+    secret: str = META_SECRET,
+    error_code: int | None = None,
 ) -> Callback:
+    errors = [{"code": error_code, "title": "Error"}] if error_code is not None else []
     value = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "12025550100", "phone_number_id": "1234567890"},
         "statuses": [
-            {"id": wamid, "status": status, "timestamp": str(int(time.time())), "recipient_id": "1"}
+            {
+                "id": wamid,
+                "status": status,
+                "timestamp": str(int(time.time())),
+                "recipient_id": "1",
+                **({"errors": errors} if errors else {}),
+            }
             for wamid, status in statuses
         ],
     }
