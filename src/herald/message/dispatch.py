@@ -198,8 +198,11 @@ async def _watching_pauses(
     async def watch() -> None:
         while True:
             await asyncio.sleep(PAUSE_CHECK_SECONDS)
-            async with db.system_session() as session:
-                paused.update(await DispatchRepository(session).paused_among(tenants))
+            try:
+                async with db.system_session() as session:
+                    paused.update(await DispatchRepository(session).paused_among(tenants))
+            except Exception:  # the batch's record step must still run: log, look again
+                log.exception("dispatch.pause_check_failed")
 
     watcher = asyncio.create_task(watch())
     try:

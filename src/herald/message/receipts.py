@@ -19,8 +19,8 @@ The rules:
   transaction; a failure reported after the message was charged refunds it once (the refund's
   key is the one dispatch uses, so dispatch and a receipt can never both refund).
 
-- A failure the provider blames on the recipient's opt-out (Twilio 21610, WhatsApp 131050,
-  Vonage 7…: each adapter's error table says so) opts the contact out of that medium, with the
+- A failure the provider blames on the recipient's opt-out (Twilio 21610, WhatsApp 131050:
+  each adapter's error table says which codes) opts the contact out of that medium, with the
   provider's receipt and code as the proof.
 
 Set-based: one SELECT … FOR UPDATE and one UPDATE per batch, one INSERT for its events (and,
