@@ -14,9 +14,11 @@ from sqlalchemy import select
 
 from herald.channel.models import Channel
 from herald.contact.models import ChannelKind
+from herald.hook.flows import ProcessPolicy, process_once
 from herald.hook.models import WebhookEvent
 from herald.kit.database import Database
 from herald.kit.ids import new_id
+from herald.kit.models import utcnow
 from herald.message.models import Message, MessageStatus
 from herald.providers.signing import SIM_SIGNATURE_HEADER, sign_sim
 from herald.providers.twilio.webhooks import SIGNATURE_HEADER as TWILIO_HEADER
@@ -103,29 +105,47 @@ def sim_receipt(
 
 
 def twilio_status(
-    channel_id: UUID, sid: str, status: str, *, token: str = TWILIO_TOKEN
+    channel_id: UUID,
+    sid: str,
+    status: str,
+    *,
+    token: str = TWILIO_TOKEN,
+    error_code: str | None = None,
 ) -> Callback:
     path = f"/v1/hooks/twilio/{channel_id}/status"
     params = [("MessageSid", sid), ("MessageStatus", status), ("AccountSid", "AC" + "0" * 32)]
+    if error_code is not None:
+        params.append(("ErrorCode", error_code))
     signed = twilio_signature(token, PUBLIC + path, params)
     return Callback(path, urlencode(params).encode(), {"Content-Type": FORM, TWILIO_HEADER: signed})
 
 
-def twilio_inbound(channel_id: UUID, sid: str, body: str) -> Callback:
+def twilio_inbound(channel_id: UUID, sid: str, body: str, sender: str = "+14155550100") -> Callback:
     path = f"/v1/hooks/twilio/{channel_id}/inbound"
-    params = [("MessageSid", sid), ("From", "+14155550100"), ("To", "+12025550100"), ("Body", body)]
+    params = [("MessageSid", sid), ("From", sender), ("To", "+12025550100"), ("Body", body)]
     signed = twilio_signature(TWILIO_TOKEN, PUBLIC + path, params)
     return Callback(path, urlencode(params).encode(), {"Content-Type": FORM, TWILIO_HEADER: signed})
 
 
 def meta_status(
-    channel_id: UUID, statuses: list[tuple[str, str]], *, secret: str = META_SECRET
+    channel_id: UUID,
+    statuses: list[tuple[str, str]],
+    *,
+    secret: str = META_SECRET,
+    error_code: int | None = None,
 ) -> Callback:
+    errors = [{"code": error_code, "title": "Error"}] if error_code is not None else []
     value = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "12025550100", "phone_number_id": "1234567890"},
         "statuses": [
-            {"id": wamid, "status": status, "timestamp": str(int(time.time())), "recipient_id": "1"}
+            {
+                "id": wamid,
+                "status": status,
+                "timestamp": str(int(time.time())),
+                "recipient_id": "1",
+                **({"errors": errors} if errors else {}),
+            }
             for wamid, status in statuses
         ],
     }
@@ -145,6 +165,20 @@ def meta_template(
     return _meta(
         channel_id, {"field": "message_template_status_update", "value": value}, META_SECRET
     )
+
+
+def meta_messages(
+    channel_id: UUID, sender: str, name: str, messages: list[dict[str, Any]]
+) -> Callback:
+    """A Cloud API ``messages`` callback from ``sender`` with their profile ``name``."""
+    wa_id = sender.lstrip("+")
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "12025550100", "phone_number_id": "1234567890"},
+        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+        "messages": [{"from": wa_id, "timestamp": str(int(time.time())), **m} for m in messages],
+    }
+    return _meta(channel_id, {"field": "messages", "value": value}, META_SECRET)
 
 
 def _meta(channel_id: UUID, change: dict[str, Any], secret: str) -> Callback:
@@ -222,3 +256,9 @@ async def stored_events(db: Database, channel_id: UUID) -> list[WebhookEvent]:
             .order_by(WebhookEvent.id)
         )
         return list(rows)
+
+
+async def process_all(db: Database) -> None:
+    """Apply every stored callback that is due now."""
+    while await process_once(db, ProcessPolicy(batch_size=100), utcnow()):
+        pass

@@ -5,13 +5,9 @@ controlled undelivered share ends ``undelivered`` with its charge refunded."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from uuid import UUID
 
 import aiohttp
-import pytest
-import pytest_asyncio
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -19,38 +15,17 @@ from herald.hook.flows import ProcessPolicy, process_once
 from herald.kit.database import Database
 from herald.message.dispatch import DispatchPolicy, dispatch_once
 from herald.message.models import MessageStatus
-from herald.settings import get_settings
 from herald.sim.state import SenderControl
 from herald.wallet.models import WalletTransaction
 from tests.conftest import TenantFixture
 from tests.message.dispatch_fixtures import events_of, make_channel, messages_of, queue
-from tests.sim.server import SimServer, free_port, http, sim, sim_server
+from tests.sim.server import SimServer, http, sim, sim_server
 
 __all__ = ["http", "sim", "sim_server"]
 
 SIGNING_SECRET = "test-signing-secret"
 """The one ``dispatch_fixtures.make_channel`` gives its channels."""
 WAIT_SECONDS = 20.0
-
-
-@pytest_asyncio.fixture
-async def served(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
-    """The test app on a free port, and ``HERALD_PUBLIC_URL`` pointing at it (the lifespan is
-    the test session's, already open)."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.01)
-    url = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("HERALD_PUBLIC_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
-    server.should_exit = True
-    await task
 
 
 async def _settle(db: Database, ids: list[UUID]) -> None:

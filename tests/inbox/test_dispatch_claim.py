@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import aiohttp
+import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import and_, delete, select
@@ -23,6 +24,8 @@ from herald.kit.models import utcnow
 from herald.message.dispatch import DispatchPolicy, dispatch_once
 from herald.message.dispatch_repository import DispatchRepository
 from herald.message.models import Message, MessageEvent, MessageStatus
+from herald.wallet.models import BillingMode, WalletTransaction
+from herald.wallet.service import set_billing_mode
 from tests.conftest import TenantFixture
 from tests.inbox.helpers import (
     contact_by_phone,
@@ -213,3 +216,50 @@ async def test_the_claim_agrees_with_the_eligibility_rules(
     assert [c.id for c in claimed] == [message.id]
     assert [c.refusal for c in claimed] == [refusal]
     assert verdict is (refusal is None)
+
+
+async def _ledger_of(db: Database, message_ids: list[UUID]) -> list[str]:
+    async with db.system_session() as session:
+        rows = await session.scalars(
+            select(WalletTransaction.kind).where(WalletTransaction.reference_id.in_(message_ids))
+        )
+        return [str(kind) for kind in rows]
+
+
+async def test_no_credit_and_a_reached_budget_do_not_hold_the_confirmation(
+    db: Database,
+    client: httpx.AsyncClient,
+    tenant: TenantFixture,
+    other_tenant: TenantFixture,
+    sim: SimServer,
+    http: aiohttp.ClientSession,
+) -> None:
+    """The confirmation the law requires goes out unpriced; the tenant's ordinary messages
+    still wait for money, and another tenant's are charged as usual."""
+    async with db.system_session() as session:
+        await set_billing_mode(session, tenant.id, BillingMode.prepaid)
+    body = {"daily_limit": 1, "monthly_limit": None}
+    assert (await client.put("/v1/budget", json=body, headers=tenant.headers)).status_code == 200
+    channel = await sms_channel(db, tenant.id, sim)
+    number, other_number = phone(), phone()
+    await receive(db, channel, [sms_inbound(channel, other_number, "hi")])
+    customer = await contact_by_phone(db, tenant.id, other_number)
+    [ordinary] = await queue_campaign_messages(db, channel, customer.id, other_number, 1)
+    theirs_channel = await sms_channel(db, other_tenant.id, sim)
+    await receive(db, theirs_channel, [sms_inbound(theirs_channel, number, "hello")])
+    theirs = await contact_by_phone(db, other_tenant.id, number)
+    [their_message] = await queue_campaign_messages(db, theirs_channel, theirs.id, number, 1)
+
+    await receive(db, channel, [sms_inbound(channel, number, "STOP")])
+    await dispatch_once(db, http, POLICY)
+
+    [confirmation] = list(sim.sim.state.find(to=number, sender=channel.sender, provider=None))
+    assert "unsubscribed" in confirmation.body
+    stopped = await contact_by_phone(db, tenant.id, number)
+    [_stop, reply] = await messages_to(db, tenant.id, stopped.id)
+    assert (reply.status, reply.cost_micros) == (MessageStatus.sent, None)
+    assert await _ledger_of(db, [reply.id]) == []
+    status, code = (await statuses(db, [ordinary]))[ordinary]
+    assert status == "queued" and code in ("daily_budget_reached", "insufficient_credits")
+    assert (await statuses(db, [their_message]))[their_message][0] == "sent"
+    assert await _ledger_of(db, [their_message]) == ["debit"]

@@ -12,7 +12,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from herald.app import create_app
-from herald.providers.base import Inbound, TemplateStatusUpdate
+from herald.providers.base import Inbound, TemplateQualityUpdate, TemplateStatusUpdate
 from herald.providers.registry import PROVIDERS
 from herald.providers.whatsapp_cloud.adapter import WhatsAppCloudProvider
 from herald.providers.whatsapp_cloud.config import WhatsAppCloudConfig
@@ -181,6 +181,51 @@ async def test_whatsapp_templates_and_their_status_webhook(
         f"/control/whatsapp/{WABA}/templates/1", json={"status": "APPROVED"}
     )
     assert missing.status_code == 404
+
+
+async def test_a_template_quality_rating_posts_its_webhook(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    secret = "app-secret-1234"
+    await client.put(
+        f"/control/senders/{WABA}",
+        json={"callback_url": receiver.url + "/hook", "signing_secret": secret},
+    )
+    template = {
+        "name": "spring_sale",
+        "language": "en_US",
+        "category": "MARKETING",
+        "components": [{"type": "BODY", "text": "Hi {{1}}", "example": {"body_text": [["Ada"]]}}],
+    }
+    created = await client.post(
+        f"/whatsapp/v23.0/{WABA}/message_templates",
+        json=template,
+        headers={"Authorization": "Bearer t"},
+    )
+    template_id = created.json()["id"]
+    control = f"/control/whatsapp/{WABA}/templates/{template_id}/quality"
+
+    rated = await client.post(control, json={"score": "YELLOW"})
+
+    assert rated.json()["quality_score"] == {"score": "YELLOW"}
+    posted = await receiver.next()
+    config = WhatsAppCloudConfig(
+        phone_number_id="1",
+        access_token="t" * 10,
+        app_secret=secret,  # type: ignore[arg-type]
+    )
+    provider = WhatsAppCloudProvider()
+    assert provider.verify(config, posted.url, posted.headers, posted.body)
+    [update] = provider.parse(config, posted.body, "application/json")
+    assert isinstance(update, TemplateQualityUpdate)
+    assert (update.provider_template_id, update.previous_score, update.new_score) == (
+        template_id,
+        "UNKNOWN",
+        "YELLOW",
+    )
+    assert (await client.post(control, json={"score": "PURPLE"})).status_code == 422
+    missing = f"/control/whatsapp/{WABA}/templates/1/quality"
+    assert (await client.post(missing, json={"score": "RED"})).status_code == 404
 
 
 @pytest.mark.parametrize("enabled", [True, False])

@@ -4,9 +4,12 @@ it is thrown the dispatcher leaves the tenant's queued messages where they are."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import timedelta
 from uuid import UUID, uuid4
 
 import aiohttp
@@ -20,8 +23,10 @@ from herald.cli import app as cli
 from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.embedded import to_libpq_url
+from herald.kit.models import utcnow
 from herald.message.dispatch import DispatchPolicy, run_dispatcher
 from herald.message.models import MessageStatus
+from herald.sim.state import SenderControl
 from tests.conftest import MakeTenant, TenantFixture
 from tests.message.dispatch_fixtures import make_channel, messages_of, queue
 from tests.sim.server import SimServer, sim, sim_server
@@ -155,3 +160,58 @@ async def test_a_paused_tenant_sends_nothing_while_the_dispatcher_runs_then_resu
     await _pause(client, paused, False)
 
     await _wait_for(db, held, lambda statuses: set(statuses) == {MessageStatus.sent})
+
+
+@contextlib.asynccontextmanager
+async def _slow_dispatcher(db: Database) -> AsyncIterator[None]:
+    """One lane handing over four messages at a time: a claimed batch of hundreds lasts many
+    seconds against a slow provider, as it can in production."""
+    stop = asyncio.Event()
+    policy = DispatchPolicy(idle_seconds=0.05, lanes=1, concurrency=4)
+    async with aiohttp.ClientSession() as http:
+        task = asyncio.create_task(run_dispatcher(db, http, stop, policy))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+
+
+async def test_a_pause_stops_a_batch_in_flight_within_two_seconds(
+    db: Database,
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    make_tenant: MakeTenant,
+    sim: SimServer,
+) -> None:
+    paused, running = await make_tenant("Paused mid-batch"), await make_tenant("Still running")
+    mine = await make_channel(db, app, paused.id, sim, rate_per_second=200)
+    theirs = await make_channel(db, app, running.id, sim, rate_per_second=200)
+    for channel in (mine, theirs):
+        sim.sim.state.senders[channel.sender] = SenderControl(delay_ms=100)
+    held = await queue(db, mine, 150)
+    going = await queue(db, theirs, 30, to="+14155560100")
+
+    async with _slow_dispatcher(db):
+        while not any(sim.sim.state.find(to=None, sender=mine.sender, provider=None)):  # noqa: ASYNC110 - the simulator serves on this loop
+            await asyncio.sleep(0.05)
+        await _pause(client, paused, True)
+        paused_at = utcnow()
+        await _wait_for(db, held + going, lambda s: MessageStatus.sending not in s)
+        await _wait_for(db, going, lambda statuses: set(statuses) == {MessageStatus.sent})
+
+        arrivals = [
+            m.created_at for m in sim.sim.state.find(to=None, sender=mine.sender, provider=None)
+        ]
+        assert arrivals and max(arrivals) < paused_at + timedelta(seconds=2)
+        waiting = [m for m in await messages_of(db, held) if m.status is MessageStatus.queued]
+        assert waiting, "the batch ended before the pause: nothing was in flight to stop"
+        assert {m.error_code for m in waiting} <= {"tenant_paused", None}
+
+        await _pause(client, paused, False)
+        await _wait_for(db, held, lambda statuses: set(statuses) == {MessageStatus.sent})
+    at_provider = Counter(
+        m.reference for m in sim.sim.state.find(to=None, sender=mine.sender, provider=None)
+    )
+    assert sorted(at_provider) == sorted(str(i) for i in held)
+    assert set(at_provider.values()) == {1}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -30,7 +32,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from herald.contact.eligibility import on_dnc_list
 from herald.contact.models import (
+    ChannelKind,
     ConsentEvent,
+    ConsentMethod,
     Contact,
     DncReason,
     DoNotContact,
@@ -230,9 +234,96 @@ class ContactRepository(Repository):
         return int(matched or 0), int(result.rowcount)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True, slots=True)
+class ReportedOptOut:
+    """A provider's word that the contact opted out of a medium, with where it said so."""
+
+    tenant_id: UUID
+    contact_id: UUID
+    channel: ChannelKind
+    source: str
+    details: dict[str, Any]
+
+
+_OPT_OUT_MANY = text(
+    """
+    WITH reported AS (
+        SELECT DISTINCT ON (v.tenant_id, v.contact_id, v.channel) v.*
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:contacts AS uuid[]),
+                    CAST(:channels AS text[]), CAST(:sources AS text[]),
+                    CAST(:details AS jsonb[]))
+             AS v(id, tenant_id, contact_id, channel, source, details)
+        ORDER BY v.tenant_id, v.contact_id, v.channel
+    ),
+    changing AS (
+        SELECT r.*, CASE WHEN r.channel = 'sms' THEN k.sms_status
+                         ELSE k.whatsapp_status END AS previous
+        FROM reported r
+        JOIN contacts k ON k.tenant_id = r.tenant_id AND k.id = r.contact_id
+        WHERE k.erased_at IS NULL
+          AND (CASE WHEN r.channel = 'sms' THEN k.sms_status ELSE k.whatsapp_status END)
+              <> 'opted_out'
+        FOR UPDATE OF k
+    ),
+    per_contact AS (
+        SELECT tenant_id, contact_id,
+               max(source) FILTER (WHERE channel = 'sms') AS sms_source,
+               max(source) FILTER (WHERE channel = 'whatsapp') AS whatsapp_source
+        FROM changing GROUP BY tenant_id, contact_id
+    ),
+    updated AS (
+        UPDATE contacts k
+        SET sms_status = CASE WHEN p.sms_source IS NULL THEN k.sms_status ELSE 'opted_out' END,
+            sms_source = COALESCE(p.sms_source, k.sms_source),
+            sms_changed_at = CASE WHEN p.sms_source IS NULL THEN k.sms_changed_at
+                                  ELSE :now END,
+            whatsapp_status = CASE WHEN p.whatsapp_source IS NULL THEN k.whatsapp_status
+                                   ELSE 'opted_out' END,
+            whatsapp_source = COALESCE(p.whatsapp_source, k.whatsapp_source),
+            whatsapp_changed_at = CASE WHEN p.whatsapp_source IS NULL
+                                       THEN k.whatsapp_changed_at ELSE :now END,
+            updated_at = :now
+        FROM per_contact p
+        WHERE k.tenant_id = p.tenant_id AND k.id = p.contact_id
+    )
+    INSERT INTO consent_events (id, tenant_id, contact_id, channel, status, previous_status,
+                                method, source, actor, details, occurred_at)
+    SELECT id, tenant_id, contact_id, channel, 'opted_out', previous, :method, source,
+           :actor, details, :now
+    FROM changing
+    """
+)
+
+
 class ConsentRepository(Repository):
     def add(self, event: ConsentEvent) -> None:
         self.session.add(event)
+
+    async def opt_out_many(
+        self,
+        reported: Sequence[ReportedOptOut],
+        method: ConsentMethod,
+        actor: str | None,
+        now: datetime,
+    ) -> int:
+        """Opt every reported contact out of its medium and write each change's proof, in one
+        statement: contacts already opted out there, or erased, are left as they are. Returns
+        how many changes were made."""
+        result = await self.session.execute(
+            _OPT_OUT_MANY,
+            {
+                "ids": [new_id() for _ in reported],
+                "tenants": [r.tenant_id for r in reported],
+                "contacts": [r.contact_id for r in reported],
+                "channels": [r.channel.value for r in reported],
+                "sources": [r.source[:200] for r in reported],
+                "details": [json.dumps(r.details) for r in reported],
+                "method": method.value,
+                "actor": actor,
+                "now": now,
+            },
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def history(self, tenant_id: UUID, contact_id: UUID) -> Sequence[ConsentEvent]:
         """Newest first."""

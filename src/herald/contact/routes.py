@@ -38,7 +38,9 @@ from herald.contact.schemas import (
     SuppressionRuleRead,
     SuppressionRuleUpdate,
 )
+from herald.hook import service as hooks
 from herald.imports import service as imports
+from herald.inbox import service as inbox
 from herald.kit.context import Role
 from herald.kit.errors import Forbidden
 from herald.kit.pagination import Page, PageParams, page_params
@@ -126,6 +128,8 @@ async def delete_contact(
             )
         erased = await service.erase_contact(auth.session, auth.tenant_id, contact_id, auth.actor)
         await messages.erase_contact_messages(auth.session, auth.tenant_id, contact_id)
+        await inbox.erase_contact_inbox(auth.session, auth.tenant_id, contact_id)
+        await hooks.forget_number(auth.session, auth.tenant_id, erased.phone_e164)
         await imports.forget_person(auth.session, auth.tenant_id, erased)
     else:
         await service.delete_contact(auth.session, auth.tenant_id, contact_id, auth.actor)

@@ -5,7 +5,9 @@ Services flush but never commit: the request's transaction commits when the rout
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +32,7 @@ from herald.contact.repository import (
     ConsentRepository,
     ContactRepository,
     DncRepository,
+    ReportedOptOut,
     SuppressionRuleRepository,
 )
 from herald.contact.schemas import (
@@ -55,7 +58,7 @@ from herald.contact.schemas import (
     SuppressionRuleRead,
     SuppressionRuleUpdate,
 )
-from herald.kit.context import Actor
+from herald.kit.context import SYSTEM, Actor
 from herald.kit.errors import Conflict, Gone, NotFound, Unprocessable
 from herald.kit.models import utcnow
 from herald.kit.pagination import Page, PageParams
@@ -560,3 +563,16 @@ async def list_rules(
     found = await SuppressionRuleRepository(session).list_page(tenant_id, params)
     items = [SuppressionRuleRead.model_validate(r) for r in found.items]
     return Page(items=items, next_cursor=found.next_cursor)
+
+
+async def record_reported_opt_outs(
+    session: AsyncSession, reported: Sequence[ReportedOptOut], now: datetime
+) -> int:
+    """Opt contacts out of a medium because its provider reported that they opted out there
+    (a carrier's STOP list, WhatsApp's "stop marketing" choice): set-based, for a batch of
+    receipts. The provider is the proof's source and its error code is in the details."""
+    if not reported:
+        return 0
+    return await ConsentRepository(session).opt_out_many(
+        reported, ConsentMethod.integration, SYSTEM.label, now
+    )

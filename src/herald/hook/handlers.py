@@ -19,8 +19,8 @@ from herald.channel.models import Channel
 from herald.hook.repository import HookRepository
 from herald.inbox.service import receive_inbound
 from herald.kit.errors import Conflict, Unprocessable
-from herald.providers.base import Inbound, TemplateStatusUpdate
-from herald.whatsapp.lifecycle import from_meta_status, transition
+from herald.providers.base import Inbound, TemplateQualityUpdate, TemplateStatusUpdate
+from herald.whatsapp.lifecycle import from_meta_status, quality_from_meta, transition
 from herald.whatsapp.models import WhatsAppTemplate
 
 log = structlog.get_logger(__name__)
@@ -59,8 +59,29 @@ async def apply_template_updates(
     await session.flush()
 
 
+async def apply_quality_updates(
+    session: AsyncSession, channel: Channel, events: Sequence[TemplateQualityUpdate]
+) -> None:
+    """Meta's ``message_template_quality_update``: keep the template's latest quality score,
+    which changes no status (Meta pauses a template with its own status update). A template
+    Herald does not hold is skipped."""
+    templates = await HookRepository(session).templates(
+        channel.tenant_id,
+        channel.id,
+        [event.provider_template_id for event in events],
+        [(event.name, event.language) for event in events],
+    )
+    for event in events:
+        template = _named(templates, event)
+        if template is None:
+            log.info("hooks.quality_update_skipped", channel_id=str(channel.id))
+            continue
+        template.quality_rating = quality_from_meta(event.new_score)
+    await session.flush()
+
+
 def _named(
-    templates: Sequence[WhatsAppTemplate], event: TemplateStatusUpdate
+    templates: Sequence[WhatsAppTemplate], event: TemplateStatusUpdate | TemplateQualityUpdate
 ) -> WhatsAppTemplate | None:
     """Meta's id first; a template submitted before its id was recorded by name and language,
     preferring the one bound to the channel."""
@@ -74,5 +95,6 @@ def _named(
 
 HANDLERS: dict[type, Handler] = {
     TemplateStatusUpdate: apply_template_updates,
+    TemplateQualityUpdate: apply_quality_updates,
     Inbound: receive_inbound,
 }

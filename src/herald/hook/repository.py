@@ -213,6 +213,25 @@ class HookRepository(Repository):
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def blank_mentioning(self, tenant_id: UUID, digits: str, now: datetime) -> int:
+        """Empty the stored bodies of a tenant's callbacks that contain ``digits`` (a number
+        without its ``+``: Meta's ``wa_id``, Vonage's ``msisdn``, Twilio's ``%2B``-encoded
+        form all spell it so). The rows stay, so a provider's retry is still a replay; one
+        not processed yet is settled, since its sender is gone. Erasure is rare: scanning the
+        tenant's bodies is acceptable there."""
+        result = await self.session.execute(
+            text(
+                """
+                UPDATE webhook_events
+                SET payload = ''::bytea, error = 'blanked: its sender was erased',
+                    processed_at = COALESCE(processed_at, :now)
+                WHERE tenant_id = :tenant_id AND position(CAST(:digits AS bytea) IN payload) > 0
+                """
+            ),
+            {"tenant_id": tenant_id, "digits": digits.encode(), "now": now},
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def stats(self, tenant_id: UUID) -> list[ChannelStats]:
         rows = await self.session.execute(_STATS, {"tenant_id": tenant_id})
         return [ChannelStats(*row) for row in rows]

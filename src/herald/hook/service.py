@@ -25,6 +25,7 @@ from herald.hook.repository import HookChannel, HookRepository, store_event
 from herald.hook.schemas import HookStats
 from herald.kit.database import Database
 from herald.kit.errors import Forbidden, HeraldError, NotFound
+from herald.kit.models import utcnow
 from herald.message.receipts import HOOK_PATHS
 from herald.providers.base import Provider, ProviderConfig
 from herald.providers.registry import PROVIDERS
@@ -214,3 +215,13 @@ async def reprocess(
 async def purge(session: AsyncSession, days: int, now: datetime) -> int:
     """Delete raw events received more than ``days`` ago."""
     return await HookRepository(session).purge(now - timedelta(days=days))
+
+
+async def forget_number(session: AsyncSession, tenant_id: UUID, phone_e164: str | None) -> int:
+    """Blank the raw callbacks that carry an erased person's number (their inbound texts,
+    receipts naming them), in the erasure's transaction; returns how many."""
+    if not phone_e164:
+        return 0
+    return await HookRepository(session).blank_mentioning(
+        tenant_id, phone_e164.lstrip("+"), utcnow()
+    )

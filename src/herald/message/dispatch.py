@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Container, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,6 +119,14 @@ ERROR_PAUSE_SECONDS = 1.0
 """After a failed batch (the database went away), before the next try: one log line a
 second, not a busy loop."""
 UNPAID_RETRY = timedelta(minutes=1)
+PAUSE_CHECK_SECONDS = 0.5
+TENANT_PAUSED = RetryLater(
+    code="tenant_paused",
+    reason="the tenant paused all sending after this message was claimed; sent after resuming",
+)
+"""A claimed message held back by the kill switch: queued again, due at once (the claim
+skips a paused tenant); its charge is kept under its key, so the resumed send is not charged
+twice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,13 +174,43 @@ async def dispatch_once(db: Database, http: aiohttp.ClientSession, policy: Dispa
     async with db.system_session() as session:
         claimed, batch = await claim_batch(session, policy, utcnow())
     if batch.jobs:
-        wait = (batch.not_before - utcnow()).total_seconds()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        results = await send_all(http, batch.jobs, policy.concurrency)
+        paused: set[UUID] = set()
+        async with _watching_pauses(db, batch.jobs, paused):
+            wait = (batch.not_before - utcnow()).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            results = await send_all(http, batch.jobs, policy.concurrency, held=paused)
         async with db.system_session() as session:
             await record_results(session, batch.jobs, results, policy, utcnow())
     return claimed
+
+
+@contextlib.asynccontextmanager
+async def _watching_pauses(
+    db: Database, jobs: Sequence[Job], paused: set[UUID]
+) -> AsyncIterator[None]:
+    """While a claimed batch is waiting or in flight, re-read its tenants' kill switch every
+    ``PAUSE_CHECK_SECONDS`` into ``paused``. A batch can outlast the switch's two-second promise
+    (``batch_size / concurrency`` turns of a slow provider), and the claim only checked the
+    switch once; the check costs nothing to a batch that ends sooner."""
+    tenants = list({job.message.tenant_id for job in jobs})
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(PAUSE_CHECK_SECONDS)
+            try:
+                async with db.system_session() as session:
+                    paused.update(await DispatchRepository(session).paused_among(tenants))
+            except Exception:  # the batch's record step must still run: log, look again
+                log.exception("dispatch.pause_check_failed")
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 # --- 1. claim -------------------------------------------------------------------------------
@@ -323,10 +361,14 @@ def _next_window(channel: Channel, now: datetime, policy: DispatchPolicy) -> dat
 
 async def _price(session: AsyncSession, jobs: Sequence[Job], now: datetime) -> list[Job]:
     """Price every granted message, loading one price table per tenant, provider and medium.
-    A message no price applies to goes unpriced (cost empty, nothing reserved)."""
+    A message no price applies to goes unpriced (cost empty, nothing reserved), and so does a
+    compliance reply: its cost is Herald's, so money never holds it back."""
     tables: dict[tuple[UUID, str, ChannelKind], PriceTable] = {}
     priced = []
     for job in jobs:
+        if job.message.compliance:
+            priced.append(job)
+            continue
         key = (job.message.tenant_id, job.channel.provider, job.channel.kind)
         if key not in tables:
             tables[key] = await load_price_table(session, *key, at=now)
@@ -426,13 +468,20 @@ def _charge_key(message_id: UUID) -> str:
 
 
 async def send_all(
-    http: aiohttp.ClientSession, jobs: Sequence[Job], concurrency: int
+    http: aiohttp.ClientSession,
+    jobs: Sequence[Job],
+    concurrency: int,
+    held: Container[UUID] = frozenset(),
 ) -> list[SendResult | None]:
-    """Every job's result, in order; ``None`` where the adapter raised (outcome unknown)."""
+    """Every job's result, in order; ``None`` where the adapter raised (outcome unknown). A
+    job of a tenant in ``held`` (paused meanwhile) not yet handed over is not sent: it is
+    queued again as ``TENANT_PAUSED``."""
     slots = asyncio.Semaphore(concurrency)
 
     async def one(job: Job) -> SendResult | None:
         async with slots:
+            if job.message.tenant_id in held:
+                return TENANT_PAUSED
             try:
                 return await PROVIDERS[job.channel.provider].send(http, job.config, outbound(job))
             except Exception:
@@ -527,6 +576,10 @@ def outcome_of(
             provider_message_id=result.provider_message_id,
             segments=result.segments,
         )
+    if result is TENANT_PAUSED:  # not an attempt that failed: due again once resumed
+        return Outcome(
+            message.id, message.tenant_id, "queued", None, result.code, result.reason, now
+        )
     if isinstance(result, RetryLater):
         if attempts >= policy.max_attempts:
             reason = f"gave up after {attempts} attempts: {result.reason}"
@@ -616,7 +669,7 @@ async def _health(
         counts = tally[job.channel.id]
         if isinstance(result, Accepted):
             counts[0] += 1
-        elif isinstance(result, RetryLater):
+        elif isinstance(result, RetryLater) and result is not TENANT_PAUSED:
             counts[1] += 1
             reasons[job.channel.id] = f"{result.code}: {result.reason}"[:500]
     breaker = Breaker(policy.breaker_threshold, policy.probe_interval)

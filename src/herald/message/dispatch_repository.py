@@ -35,6 +35,9 @@ class Claimed:
     """Why the recipient may no longer be messaged (``opted_out``, ``do_not_contact``,
     ``blocked``, ``erased``); ``None`` when it may. Only a compliance reply (a keyword's
     confirmation) goes to an opted-out or do-not-contact recipient."""
+    compliance: bool = False
+    """A keyword's answer (listed in ``compliance_replies``): sent unpriced, so neither an
+    empty prepaid wallet nor a reached budget can hold the confirmation the law requires."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +72,7 @@ _CLAIM = text(
            CASE WHEN m.contact_id IS NULL THEN NULL
                 WHEN k.id IS NULL OR k.erased_at IS NOT NULL THEN 'erased'
                 WHEN k.blocked THEN 'blocked'
-                WHEN EXISTS (SELECT 1 FROM compliance_replies r WHERE r.message_id = m.id)
-                     THEN NULL
+                WHEN r.message_id IS NOT NULL THEN NULL
                 WHEN (CASE WHEN c.kind = 'sms' THEN k.sms_status ELSE k.whatsapp_status END)
                      = 'opted_out' THEN 'opted_out'
                 WHEN EXISTS (SELECT 1 FROM do_not_contact d
@@ -78,9 +80,11 @@ _CLAIM = text(
                                AND d.phone_hash = encode(sha256(convert_to(
                                    concat(k.tenant_id, k.phone_e164), 'UTF8')), 'hex'))
                      THEN 'do_not_contact'
-           END AS refusal
+           END AS refusal,
+           r.message_id IS NOT NULL AS compliance
     FROM messages m JOIN channels c ON c.id = m.channel_id
          LEFT JOIN contacts k ON k.id = m.contact_id
+         LEFT JOIN compliance_replies r ON r.message_id = m.id
     WHERE m.status = 'queued' AND m.direction = 'outbound' AND m.next_attempt_at <= :now
       AND (c.status = 'active' OR (c.status = 'failing' AND c.probe_after <= :now))
       AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = m.tenant_id AND t.is_paused)
@@ -170,6 +174,14 @@ class DispatchRepository(Repository):
         a probe due); rows locked by another worker are skipped, never waited for."""
         rows = await self.session.execute(_CLAIM, {"limit": limit, "now": now})
         return [Claimed(*row) for row in rows]
+
+    async def paused_among(self, tenant_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of these tenants turned the kill switch on."""
+        rows = await self.session.scalars(
+            text("SELECT id FROM tenants WHERE id = ANY(CAST(:ids AS uuid[])) AND is_paused"),
+            {"ids": list(tenant_ids)},
+        )
+        return set(rows)
 
     async def channels(self, ids: Sequence[UUID]) -> list[Channel]:
         found = await self.session.scalars(select(Channel).where(Channel.id.in_(ids)))

@@ -19,7 +19,13 @@ The rules:
   transaction; a failure reported after the message was charged refunds it once (the refund's
   key is the one dispatch uses, so dispatch and a receipt can never both refund).
 
-Set-based: one SELECT … FOR UPDATE and one UPDATE per batch, one INSERT for its events.
+- A failure the provider blames on the recipient's opt-out (Twilio 21610, WhatsApp 131050:
+  each adapter's error table says which codes) opts the contact out of that medium, with the
+  provider's receipt and code as the proof.
+
+Set-based: one SELECT … FOR UPDATE and one UPDATE per batch, one INSERT for its events (and,
+when some recipient opted out, one read of their channels and one statement for their
+consent).
 """
 
 from __future__ import annotations
@@ -33,10 +39,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.contact.repository import ReportedOptOut
+from herald.contact.service import record_reported_opt_outs
 from herald.message.models import MessageStatus
 from herald.message.receipts_repository import Change, Located, Lookup, ReceiptRepository
 from herald.message.repository import NewEvent, record_events
-from herald.providers.base import DeliveryStatus, Receipt
+from herald.providers.base import DeliveryStatus, ErrorKind, Receipt
 from herald.wallet.service import refund
 
 S = MessageStatus
@@ -125,6 +133,7 @@ async def apply_receipts(
     changes: list[Change] = []
     events: list[NewEvent] = []
     refunds: list[tuple[Located, Change]] = []
+    opt_outs: list[tuple[Located, ChannelReceipt]] = []
     for message_id, indexes in by_message.items():
         row = rows[message_id]
         if row.status in PARK_WHILE:
@@ -133,12 +142,16 @@ async def apply_receipts(
         change, reached = _settle(row, [items[i].receipt for i in indexes], now)
         changes.append(change)
         events.extend(_event(row, change, status, now) for status in reached)
-        if any(status in ENDED for status in reached) and row.cost_micros:
-            refunds.append((row, change))
+        if any(status in ENDED for status in reached):
+            if row.cost_micros:
+                refunds.append((row, change))
+            opt_outs.extend((row, items[i]) for i in indexes if _opted_out(items[i]))
     if changes:
         await repo.apply(changes, now)
     if events:
         await record_events(session, events)
+    if opt_outs:
+        await _record_opt_outs(session, opt_outs, now)
     for row, change in refunds:
         await _refund(session, row, change)
     moved = sum(1 for change in changes if change.status != rows[change.id].status)
@@ -220,6 +233,34 @@ def _event(row: Located, change: Change, status: str, now: datetime) -> NewEvent
         data=data,
         occurred_at=at or now,
     )
+
+
+def _opted_out(item: ChannelReceipt) -> bool:
+    """The receipt ends the message because its recipient opted out at the provider."""
+    return item.receipt.error_kind is ErrorKind.opted_out
+
+
+async def _record_opt_outs(
+    session: AsyncSession, opt_outs: Sequence[tuple[Located, ChannelReceipt]], now: datetime
+) -> None:
+    """Opt the recipients out of the receipts' media, so nothing more is attempted to them
+    (the dispatch claim reads their standing): one statement for the batch's channels, one
+    for the contacts and their proof."""
+    channels = await ReceiptRepository(session).channels_of({i.channel_id for _, i in opt_outs})
+    reported = []
+    for row, item in opt_outs:
+        if row.contact_id is None:
+            continue
+        kind, provider = channels[item.channel_id]
+        details = {
+            "error_code": item.receipt.error_code,
+            "provider_status": item.receipt.provider_status,
+            "message_id": str(row.id),
+            "provider_message_id": item.receipt.provider_message_id,
+        }
+        source = f"{provider} receipt, error {item.receipt.error_code}"
+        reported.append(ReportedOptOut(row.tenant_id, row.contact_id, kind, source, details))
+    await record_reported_opt_outs(session, reported, now)
 
 
 async def _refund(session: AsyncSession, row: Located, change: Change) -> None:

@@ -4,13 +4,15 @@ to one tenant's channel URL can only ever reach that channel's messages."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from herald.channel.models import Channel
+from herald.contact.models import ChannelKind
 from herald.kit.repository import Repository
 
 
@@ -110,6 +112,13 @@ class ReceiptRepository(Repository):
             },
         )
         return [Located(*row) for row in rows]
+
+    async def channels_of(self, ids: Iterable[UUID]) -> dict[UUID, tuple[ChannelKind, str]]:
+        """Each channel's medium and provider."""
+        rows = await self.session.execute(
+            select(Channel.id, Channel.kind, Channel.provider).where(Channel.id.in_(list(ids)))
+        )
+        return {row.id: (row.kind, row.provider) for row in rows}
 
     async def apply(self, changes: Sequence[Change], now: datetime) -> None:
         """Every message of the batch in one UPDATE."""

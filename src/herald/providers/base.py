@@ -180,7 +180,20 @@ class TemplateStatusUpdate:
     reason: str | None = None
 
 
-WebhookEvent = Receipt | Inbound | TemplateStatusUpdate
+@dataclass(frozen=True, slots=True)
+class TemplateQualityUpdate:
+    """Meta's new quality score for a template (GREEN, YELLOW, RED or UNKNOWN), from the
+    recipients' reactions: a warning that comes before Meta pauses a template."""
+
+    provider_template_id: str
+    name: str
+    language: str
+    previous_score: str
+    new_score: str
+    event_id: str
+
+
+WebhookEvent = Receipt | Inbound | TemplateStatusUpdate | TemplateQualityUpdate
 
 
 class ProviderConfig(BaseModel):

@@ -59,6 +59,12 @@ class TemplateDecision(BaseModel):
     reason: str | None = Field(default=None, max_length=100)
 
 
+class TemplateQuality(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: Literal["GREEN", "YELLOW", "RED", "UNKNOWN"]
+
+
 control = APIRouter(prefix="/control", tags=["simulator: control"])
 
 
@@ -103,6 +109,19 @@ async def decide_template(
     template = whatsapp.set_template_status(
         simulator(request), waba_id, template_id, body.status, body.reason
     )
+    if template is None:
+        raise NotFound(f"WABA {waba_id} has no template {template_id}: submit it first")
+    return template
+
+
+@control.post(
+    "/whatsapp/{waba_id}/templates/{template_id}/quality",
+    summary="Rate a template's quality; posts message_template_quality_update",
+)
+async def rate_template(
+    waba_id: str, template_id: str, body: TemplateQuality, request: Request
+) -> dict[str, Any]:
+    template = whatsapp.set_template_quality(simulator(request), waba_id, template_id, body.score)
     if template is None:
         raise NotFound(f"WABA {waba_id} has no template {template_id}: submit it first")
     return template

@@ -21,6 +21,7 @@ from herald.providers.base import (
     Location,
     Media,
     Receipt,
+    TemplateQualityUpdate,
     TemplateStatusUpdate,
     WebhookEvent,
 )
@@ -66,6 +67,8 @@ def parse(raw_body: bytes) -> list[WebhookEvent]:
             events.extend(_inbound(message, to, names) for message in _dicts(value.get("messages")))
         elif field == "message_template_status_update":
             events.append(_template_update(value))
+        elif field == "message_template_quality_update":
+            events.append(_quality_update(value))
     return events
 
 
@@ -175,6 +178,20 @@ def _location(message: dict[str, Any]) -> Location | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _quality_update(value: dict[str, Any]) -> TemplateQualityUpdate:
+    template_id = str(value.get("message_template_id", ""))
+    previous = str(value.get("previous_quality_score", ""))
+    new = str(value.get("new_quality_score", ""))
+    return TemplateQualityUpdate(
+        provider_template_id=template_id,
+        name=str(value.get("message_template_name", "")),
+        language=str(value.get("message_template_language", "")),
+        previous_score=previous,
+        new_score=new,
+        event_id=f"{template_id}:quality:{previous}:{new}",
+    )
 
 
 def _template_update(value: dict[str, Any]) -> TemplateStatusUpdate:

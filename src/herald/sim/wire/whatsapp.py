@@ -278,6 +278,30 @@ def set_template_status(
     return template
 
 
+def set_template_quality(
+    sim: Simulator, waba_id: str, template_id: str, score: str
+) -> dict[str, Any] | None:
+    """The control call that rates a template as Meta does from recipients' reactions;
+    posts the quality-update webhook."""
+    template = sim.state.templates.get(waba_id, {}).get(template_id)
+    if template is None:
+        return None
+    previous = (template.get("quality_score") or {}).get("score", "UNKNOWN")
+    template["quality_score"] = {"score": score}
+    value = {
+        "previous_quality_score": previous,
+        "new_quality_score": score,
+        "message_template_id": int(template_id),
+        "message_template_name": template["name"],
+        "message_template_language": template["language"],
+    }
+    control = sim.state.control(waba_id)
+    delivery = _envelope(waba_id, "message_template_quality_update", value, control)
+    if delivery is not None:
+        sim.courier.spawn(lambda: sim.courier.post_quietly(delivery))
+    return template
+
+
 def _envelope(
     entry_id: str, field: str, value: dict[str, Any], control: SenderControl
 ) -> Delivery | None:
