@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from herald.campaign import automation
+from herald.campaign.automation_rules import ranges_for_test_phase
 from herald.campaign.models import Campaign, CampaignStatus, CampaignVariant
 from herald.campaign.repository import VariantRow
 from herald.kit.database import Database
@@ -244,5 +245,5 @@ def test_test_phase_ranges_scale_into_the_share() -> None:
         VariantRow(new_id(), 0, 50, "A", None, None, 1),
         VariantRow(new_id(), 50, 100, "B", None, None, 1),
     ]
-    scaled = automation.ranges_for_test_phase(rows, 20)
+    scaled = ranges_for_test_phase(rows, 20)
     assert [(v.low, v.high) for v in scaled] == [(0, 10), (10, 20)]
