@@ -9,14 +9,17 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from herald.campaign.repository import VariantRow
 from herald.tenant.schemas import HHMM
+
+if TYPE_CHECKING:
+    # the repository imports the schemas, which read the rules: a type is all this needs
+    from herald.campaign.repository import VariantRow
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

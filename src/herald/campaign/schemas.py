@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from herald.campaign.automation_rules import AbSettings, Recurrence
+from herald.campaign.automation_rules import AbSettings, AbTest, Recurrence
 from herald.campaign.models import CampaignMode, CampaignStatus
 from herald.contact.eligibility import Purpose
 from herald.contact.models import ChannelKind
@@ -302,7 +302,7 @@ class CampaignRead(BaseModel):
     schedule: dict[str, Any] | None
     next_run_at: datetime | None
     run_count: int
-    ab: dict[str, Any] | None
+    ab: AbTest | None
     quiet_hours: dict[str, Any] | None
     frequency_cap: dict[str, Any] | None
     launched_at: datetime | None
