@@ -32,6 +32,7 @@ from herald.campaign.repository import (
     Sender,
     VariantRow,
 )
+from herald.campaign.tracked_links import link_round
 from herald.channel.models import Channel
 from herald.channel.service import get_channel, get_pool
 from herald.contact.eligibility import Purpose
@@ -199,6 +200,7 @@ async def run(session: AsyncSession, plan_: Plan) -> int:
     for composed in plan_.composed:
         if composed.source is not None:
             await _render_each(session, plan_, composed)
+    await link_round(session, plan_.tenant, plan_.campaign, plan_.launch.round)
     return added
 
 
