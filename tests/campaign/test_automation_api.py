@@ -13,12 +13,14 @@ import aiohttp
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from herald.campaign import automation, service
 from herald.campaign.models import CampaignStatus
 from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.models import utcnow
+from herald.message.models import Message
 from tests.campaign.helpers import (
     act,
     add_clicks,
@@ -44,6 +46,15 @@ STEPS = [
     {"body": "Still thinking? Reply STOP to opt out", "delay_minutes": 60},
     {"body": "Last day. Reply STOP to opt out", "delay_minutes": 1440},
 ]
+
+
+async def _due_now(db: Database, campaign_id: str) -> None:
+    async with db.system_session() as session:
+        await session.execute(
+            update(Message)
+            .where(Message.campaign_id == UUID(campaign_id), Message.status == "queued")
+            .values(next_attempt_at=utcnow())
+        )
 
 
 def _instant(value: str) -> datetime:
@@ -281,6 +292,9 @@ class TestAbThroughTheApi:
         assert all(0.3 * len(tested) < n < 0.7 * len(tested) for n in by_variant.values())
         await add_clicks(db, tenant.id, made["id"], tested, b)
         now = utcnow()
+        assert (await service.sweep(db, now)).completed == 0  # the rest is still to come
+        waiting = await client.get(f"/v1/campaigns/{made['id']}", headers=tenant.headers)
+        assert waiting.json()["status"] == "running"
         assert await automation.decide_winners(db, now) == 0  # not yet time
 
         assert await automation.decide_winners(db, now + timedelta(minutes=31)) == 1
@@ -291,7 +305,10 @@ class TestAbThroughTheApi:
         assert {v for m, (v, _) in everyone.items() if m not in tested} == {b}
         assert {r for _, r in everyone.values()} == {0}
         assert await automation.decide_winners(db, now + timedelta(minutes=32)) == 0
+        await _due_now(db, made["id"])  # the rest was queued for the decision's "now"
+        await run_dispatch(db, http, made["id"])
         read = await client.get(f"/v1/campaigns/{made['id']}", headers=tenant.headers)
+        assert read.json()["status"] == "completed"
         assert read.json()["ab"]["winner_variant_id"] == str(b)
         assert read.json()["stats"]["total"] == audience
         report = await client.get(f"/v1/campaigns/{made['id']}/report", headers=tenant.headers)

@@ -120,6 +120,11 @@ class Launch:
     """Quiet hours apply (marketing)."""
 
 
+def awaiting_winner() -> ColumnElement[bool]:
+    """The campaign runs an A/B test whose winner is not decided yet."""
+    return and_(Campaign.ab.is_not(None), Campaign.ab["decided_at"].astext.is_(None))
+
+
 def spread(key: Any, size: int, salt: str = "") -> ColumnElement[int]:
     """A fixed place in ``[0, size)`` for ``key`` (a contact id): the same contact always
     lands in the same variant range or on the same pool member."""
@@ -663,12 +668,14 @@ class CampaignSweeps(Repository):
     """The periodic work across tenants (runs as the owner)."""
 
     async def complete_finished(self) -> list[tuple[UUID, UUID]]:
-        """Running broadcasts with nothing left queued or sending become ``completed``."""
+        """Running broadcasts with nothing left queued or sending become ``completed`` (not
+        while an A/B test waits for its winner: the rest of the audience is still to come)."""
         rows = await self.session.execute(
             update(Campaign)
             .where(
                 Campaign.status == CampaignStatus.running,
                 Campaign.mode == "broadcast",
+                ~awaiting_winner(),
                 ~select(Message.id)
                 .where(
                     Message.tenant_id == Campaign.tenant_id,

@@ -265,12 +265,17 @@ async def read_campaign(session: AsyncSession, tenant_id: UUID, campaign_id: UUI
     campaign = await get_campaign(session, tenant_id, campaign_id)
     repo = CampaignRepository(session)
     stats = await repo.stats(tenant_id, campaign_id)
-    finished = stats.queued == 0 and stats.sending == 0
+    finished = stats.queued == 0 and stats.sending == 0 and not _awaiting_winner(campaign)
     if campaign.status is S.running and campaign.mode is CampaignMode.broadcast and finished:
         campaign.status = S.completed
         campaign.completed_at = utcnow()
         await session.flush()
     return await present(session, campaign, stats)
+
+
+def _awaiting_winner(campaign: Campaign) -> bool:
+    """An A/B test still to decide: the rest of the audience has not been sent to yet."""
+    return campaign.ab is not None and campaign.ab.get("decided_at") is None
 
 
 async def present(
