@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from uuid import UUID
 
+import aiohttp
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from herald.campaign import automation
 from herald.kit.context import Role
 from herald.kit.database import Database
+from herald.kit.models import utcnow
 from herald.link.models import ShortLink
 from herald.link.service import PLACEHOLDER_TOKEN
 from herald.message.models import EventType, Message, MessageEvent
 from herald.settings import Settings, get_settings
 from herald.sms.encoding import inspect
-from tests.campaign.helpers import create, many_contacts, noon_zone
+from tests.campaign.helpers import create, many_contacts, noon_zone, run_dispatch
 from tests.conftest import TenantFixture
 from tests.link.helpers import BROWSER, counting, set_tenant_settings
 from tests.message.dispatch_fixtures import make_channel
@@ -148,3 +152,46 @@ async def test_without_a_short_link_domain_the_target_goes_as_it_is(
     messages = await _messages(db, made["id"])
     assert len(messages) == 3 and all(f"on: {TARGET} Reply" in (m.body or "") for m in messages)
     assert await _links(db, made["id"]) == {}
+
+
+@pytest.mark.usefixtures("same_key")
+async def test_clicks_on_the_links_pick_the_ab_winner(
+    client: httpx.AsyncClient,
+    db: Database,
+    app: FastAPI,
+    tenant: TenantFixture,
+    sim: SimServer,
+    http: aiohttp.ClientSession,
+) -> None:
+    await set_tenant_settings(client, tenant, short_link_domain="go.shop.test")
+    channel = await make_channel(db, app, tenant.id, sim, rate_per_second=1000)
+    await many_contacts(db, tenant.id, 200, noon_zone())
+    variants = [
+        {"body": "A: {{ link }} Reply STOP to opt out", "share_percent": 50},
+        {"body": "B: {{ link }} Reply STOP to opt out", "share_percent": 50},
+    ]
+    ab = {"test_share": 50, "metric": "clicks", "decide_after_minutes": 10}
+    made = await create(
+        client, tenant, channel.id, body=None, variants=variants, ab=ab, target_url=TARGET
+    )
+    a, b = (UUID(v["id"]) for v in made["variants"])
+    sent = await client.post(f"/v1/campaigns/{made['id']}/send", headers=tenant.headers)
+    assert sent.status_code == 202, sent.text
+    await run_dispatch(db, http, made["id"])
+    tested = await _messages(db, made["id"])
+    links = await _links(db, made["id"])
+    assert len(links) == len(tested) < 200 and {m.variant_id for m in tested} == {a, b}
+
+    for message in tested:
+        if message.variant_id == a:
+            token = links[message.id].token
+            answer = await client.get(f"/l/{token}", headers={"user-agent": BROWSER})
+            assert answer.status_code == 302
+
+    assert await automation.decide_winners(db, utcnow() + timedelta(minutes=11)) == 1
+
+    everyone = await _messages(db, made["id"])
+    rest = [m for m in everyone if m.id not in {t.id for t in tested}]
+    assert len(everyone) == 200 and {m.variant_id for m in rest} == {a}
+    assert len(await _links(db, made["id"])) == 200
+    assert all(SHORT.search(m.body or "") for m in rest)

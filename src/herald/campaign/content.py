@@ -83,10 +83,9 @@ class Composer:
         """What ``{{ link }}`` reads when each SMS recipient gets a tracked short link (the
         tenant has a short-link domain and the campaign a target): a placeholder of the
         links' length, replaced by each message's own link once they are made."""
-        placeholder = tracked_link_placeholder(self.settings)
         if self.campaign.kind is not ChannelKind.sms or not self.campaign.target_url:
             return None
-        return placeholder
+        return tracked_link_placeholder(self.settings)
 
     def context(self, recipient: RenderContext, language: str | None) -> RenderContext:
         return message_context(
