@@ -10,6 +10,9 @@
 - **Automatic A/B winner**: after ``decide_after_minutes`` the variant with the best click (or
   reply) rate among the test share wins; it is recorded and sent to the rest of the audience.
 - **Drip sequences**: see ``herald.campaign.automation_drip``.
+
+The rules these act on (recurrence, A/B settings and test-phase ranges) need no database and
+live in ``herald.campaign.automation_rules``, where the API and the launch read them too.
 - **Messaging tiers**: a WhatsApp campaign reaches at most as many new people in 24 hours as its
   channel's tier allows; messages past it wait for room.
 """

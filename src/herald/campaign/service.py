@@ -162,11 +162,18 @@ def _as_variant(step: CampaignStep) -> CampaignVariant:
         label=LABELS[0],
         share_percent=100,
         position=step.position,
-        body=step.body,
-        template_id=step.template_id,
-        whatsapp_template_id=step.whatsapp_template_id,
-        params=step.params,
+        **_content_of(step),
     )
+
+
+def _content_of(row: CampaignVariant | CampaignStep) -> dict[str, Any]:
+    """What a variant or a step says, to give another row."""
+    return {
+        "body": row.body,
+        "template_id": row.template_id,
+        "whatsapp_template_id": row.whatsapp_template_id,
+        "params": dict(row.params),
+    }
 
 
 async def create_campaign(
@@ -281,8 +288,9 @@ def _awaiting_winner(campaign: Campaign) -> bool:
 async def present(
     session: AsyncSession, campaign: Campaign, stats: Stats | None = None
 ) -> CampaignRead:
-    variants = await CampaignRepository(session).variants(campaign.tenant_id, campaign.id)
-    steps = await CampaignRepository(session).steps(campaign.tenant_id, campaign.id)
+    repo = CampaignRepository(session)
+    variants = await repo.variants(campaign.tenant_id, campaign.id)
+    steps = await repo.steps(campaign.tenant_id, campaign.id)
     read = CampaignRead.model_validate(campaign)
     read.variants = [VariantRead.model_validate(v) for v in variants]
     read.steps = [StepRead.model_validate(step) for step in steps]
@@ -330,10 +338,7 @@ async def duplicate_campaign(
                 label=v.label,
                 share_percent=v.share_percent,
                 position=v.position,
-                body=v.body,
-                template_id=v.template_id,
-                whatsapp_template_id=v.whatsapp_template_id,
-                params=dict(v.params),
+                **_content_of(v),
             )
             for v in variants
         ],
@@ -348,10 +353,7 @@ async def duplicate_campaign(
                 campaign_id=copy.id,
                 position=step.position,
                 delay_minutes=step.delay_minutes,
-                body=step.body,
-                template_id=step.template_id,
-                whatsapp_template_id=step.whatsapp_template_id,
-                params=dict(step.params),
+                **_content_of(step),
             )
             for step in steps
         ],
