@@ -13,9 +13,10 @@ import aiohttp
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from herald.campaign import automation, service
+from herald.campaign.automation_drip import run_drips
 from herald.campaign.models import CampaignStatus
 from herald.kit.context import Role
 from herald.kit.database import Database
@@ -55,6 +56,14 @@ async def _due_now(db: Database, campaign_id: str) -> None:
             .where(Message.campaign_id == UUID(campaign_id), Message.status == "queued")
             .values(next_attempt_at=utcnow())
         )
+
+
+async def _messages(db: Database, campaign_id: str) -> list[Message]:
+    async with db.system_session() as session:
+        found = await session.scalars(
+            select(Message).where(Message.campaign_id == UUID(campaign_id))
+        )
+        return list(found)
 
 
 def _instant(value: str) -> datetime:
@@ -263,6 +272,31 @@ class TestShapes:
         assert (stranger.status_code, viewer.status_code) == (404, 403)
         row = await read_campaign_row(db, made["id"])
         assert row.mode.value == "broadcast" and row.ab is None
+
+
+class TestDripThroughTheApi:
+    async def test_steps_set_by_the_api_follow_their_delays(
+        self,
+        client: httpx.AsyncClient,
+        db: Database,
+        app: FastAPI,
+        tenant: TenantFixture,
+        sim: SimServer,
+    ) -> None:
+        channel = await make_channel(db, app, tenant.id, sim)
+        await many_contacts(db, tenant.id, 3, noon_zone())
+        made = await create(client, tenant, channel.id, mode="drip", steps=STEPS)
+        await act(client, tenant, made["id"], "send", 202)
+        now = utcnow()
+
+        assert await run_drips(db, now) == 0  # the first step waits its hour
+        assert await run_drips(db, now + timedelta(minutes=61)) == 3
+        assert await run_drips(db, now + timedelta(minutes=62)) == 0
+        assert await run_drips(db, now + timedelta(minutes=61 + 1441)) == 3
+
+        assert await rounds_of(db, made["id"]) == {0: 3, 1: 3, 2: 3}
+        bodies = {m.campaign_round: m.body or "" for m in await _messages(db, made["id"])}
+        assert bodies[1].startswith("Still thinking?") and bodies[2].startswith("Last day.")
 
 
 class TestAbThroughTheApi:
