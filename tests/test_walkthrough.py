@@ -9,14 +9,18 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import aiohttp
 import httpx
 from fastapi import FastAPI
 
+from herald.auth.service import issue_api_key
 from herald.demo import create_demo
+from herald.kit.context import Role
 from herald.kit.database import Database
 from tests.campaign.helpers import run_dispatch
+from tests.conftest import TenantFixture
 from tests.sim.server import SimServer, http, sim, sim_server
 
 __all__ = ["http", "sim", "sim_server"]
@@ -115,6 +119,7 @@ async def test_the_walkthrough_runs_as_written(
     app: FastAPI,
     sim: SimServer,
     http: aiohttp.ClientSession,
+    other_tenant: TenantFixture,
 ) -> None:
     assert app is not None
     demo = await create_demo(db, sim.url.removesuffix("/sim"))
@@ -150,3 +155,10 @@ async def test_the_walkthrough_runs_as_written(
         f"{name}, use WEEKEND30: https://shop.example/sale" in received[phone]
         for phone, name in zip(sorted(received), ["Ann", "Bob", "Chloe"], strict=True)
     )
+    stranger = await client.get(campaign, headers=other_tenant.headers)
+    assert stranger.status_code == 404
+    async with db.tenant_session(UUID(demo.tenant_id)) as session:
+        issued = await issue_api_key(session, UUID(demo.tenant_id), "viewer key", Role.viewer)
+    viewer = {"Authorization": f"Bearer {issued.secret}"}
+    assert (await client.get(campaign, headers=viewer)).status_code == 200
+    assert (await client.post(f"{campaign}/send", headers=viewer)).status_code == 403
