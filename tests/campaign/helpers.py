@@ -10,12 +10,15 @@ from uuid import UUID
 
 import aiohttp
 import httpx
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
+from herald.campaign.models import Campaign
 from herald.contact.models import ConsentStatus, Contact
 from herald.kit.database import Database
+from herald.kit.ids import new_id
+from herald.kit.models import utcnow
 from herald.message.dispatch import DispatchPolicy, dispatch_once
-from herald.message.models import Message, MessageStatus
+from herald.message.models import Message, MessageEvent, MessageStatus
 from tests.conftest import TenantFixture
 
 _numbers = itertools.count(1)
@@ -135,3 +138,64 @@ async def run_dispatch(
         if not counts.get(MessageStatus.queued.value) and not counts.get("sending"):
             return
         await asyncio.sleep(0.06)
+
+
+async def read_campaign_row(db: Database, campaign_id: str) -> Campaign:
+    async with db.system_session() as session:
+        found = await session.get(Campaign, UUID(campaign_id))
+        assert found is not None
+        return found
+
+
+async def set_columns(db: Database, campaign_id: str, **values: Any) -> None:
+    async with db.system_session() as session:
+        await session.execute(
+            update(Campaign).where(Campaign.id == UUID(campaign_id)).values(**values)
+        )
+
+
+async def rounds_of(db: Database, campaign_id: str) -> dict[int, int]:
+    async with db.system_session() as session:
+        rows = await session.execute(
+            select(Message.campaign_round, func.count())
+            .where(Message.campaign_id == UUID(campaign_id))
+            .group_by(Message.campaign_round)
+        )
+        return {int(r): int(n) for r, n in rows}
+
+
+async def messages_of(db: Database, campaign_id: str) -> dict[UUID, tuple[UUID, int]]:
+    """Contact → (variant, round) of the campaign's messages."""
+    async with db.system_session() as session:
+        rows = await session.execute(
+            select(Message.contact_id, Message.variant_id, Message.campaign_round).where(
+                Message.campaign_id == UUID(campaign_id)
+            )
+        )
+        return {c: (v, r) for c, v, r in rows}
+
+
+async def add_clicks(
+    db: Database,
+    tenant_id: UUID,
+    campaign_id: str,
+    messages: dict[UUID, tuple[UUID, int]],
+    variant: UUID,
+) -> None:
+    """Every recipient of ``variant`` clicked (twice: each person counts once)."""
+    now = utcnow()
+    async with db.tenant_session(tenant_id) as session:
+        session.add_all(
+            MessageEvent(
+                id=new_id(),
+                tenant_id=tenant_id,
+                type="clicked",
+                contact_id=contact_id,
+                campaign_id=UUID(campaign_id),
+                data={},
+                occurred_at=now,
+            )
+            for contact_id, (v, _) in messages.items()
+            if v == variant
+            for _ in range(2)
+        )

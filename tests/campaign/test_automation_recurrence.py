@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from pydantic import ValidationError
 
-from herald.campaign.automation import Recurrence, first_run, next_run
+from herald.campaign.automation_rules import Recurrence, first_run, next_run
 
 NEW_YORK = "America/New_York"
 

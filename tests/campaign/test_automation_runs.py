@@ -4,49 +4,34 @@ rest of an A/B test's audience once the winner is known."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 from uuid import UUID
 
 import aiohttp
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from herald.campaign import automation
-from herald.campaign.models import Campaign, CampaignStatus, CampaignVariant
+from herald.campaign.automation_rules import ranges_for_test_phase
+from herald.campaign.models import CampaignStatus, CampaignVariant
 from herald.campaign.repository import VariantRow
 from herald.kit.database import Database
 from herald.kit.ids import new_id
 from herald.kit.models import utcnow
-from herald.message.models import Message, MessageEvent
-from tests.campaign.helpers import create, many_contacts, noon_zone, run_dispatch
+from tests.campaign.helpers import (
+    add_clicks,
+    create,
+    many_contacts,
+    messages_of,
+    noon_zone,
+    read_campaign_row,
+    rounds_of,
+    run_dispatch,
+    set_columns,
+)
 from tests.conftest import MakeTenant, TenantFixture
 from tests.message.dispatch_fixtures import make_channel
 from tests.sim.server import SimServer
-
-
-async def _campaign(db: Database, campaign_id: str) -> Campaign:
-    async with db.system_session() as session:
-        found = await session.get(Campaign, UUID(campaign_id))
-        assert found is not None
-        return found
-
-
-async def _set(db: Database, campaign_id: str, **values: Any) -> None:
-    async with db.system_session() as session:
-        await session.execute(
-            update(Campaign).where(Campaign.id == UUID(campaign_id)).values(**values)
-        )
-
-
-async def _rounds(db: Database, campaign_id: str) -> dict[int, int]:
-    async with db.system_session() as session:
-        rows = await session.execute(
-            select(Message.campaign_round, func.count())
-            .where(Message.campaign_id == UUID(campaign_id))
-            .group_by(Message.campaign_round)
-        )
-        return {int(r): int(n) for r, n in rows}
 
 
 class TestRecurringRuns:
@@ -64,7 +49,7 @@ class TestRecurringRuns:
         made = await create(client, shop, channel.id)
         rule = {"type": "recurring", "every_days": 1, "at": "09:00", "max_runs": 2}
         now = utcnow()
-        await _set(
+        await set_columns(
             db,
             made["id"],
             schedule=rule,
@@ -74,18 +59,18 @@ class TestRecurringRuns:
 
         assert await automation.run_recurring(db, now) == 1
 
-        first = await _campaign(db, made["id"])
+        first = await read_campaign_row(db, made["id"])
         assert first.status is CampaignStatus.running and first.run_count == 1
         assert first.next_run_at is not None and now < first.next_run_at <= now + timedelta(days=1)
-        assert await _rounds(db, made["id"]) == {0: 3}
+        assert await rounds_of(db, made["id"]) == {0: 3}
         assert await automation.run_recurring(db, now) == 0
 
         later = first.next_run_at + timedelta(minutes=1)
         assert await automation.run_recurring(db, later) == 1
 
-        second = await _campaign(db, made["id"])
+        second = await read_campaign_row(db, made["id"])
         assert second.run_count == 2 and second.next_run_at is None
-        assert await _rounds(db, made["id"]) == {0: 3, 1: 3}
+        assert await rounds_of(db, made["id"]) == {0: 3, 1: 3}
         assert await automation.run_recurring(db, later + timedelta(days=1)) == 0
 
     async def test_a_run_that_cannot_start_is_skipped_and_the_next_one_set(
@@ -101,7 +86,7 @@ class TestRecurringRuns:
         made = await create(client, tenant, channel.id)
         rule = {"type": "recurring", "weekdays": ["mon", "fri"], "at": "10:00"}
         now = utcnow()
-        await _set(
+        await set_columns(
             db,
             made["id"],
             schedule=rule,
@@ -113,8 +98,8 @@ class TestRecurringRuns:
 
         assert await automation.run_recurring(db, now) == 0
 
-        skipped = await _campaign(db, made["id"])
-        assert skipped.run_count == 0 and await _rounds(db, made["id"]) == {}
+        skipped = await read_campaign_row(db, made["id"])
+        assert skipped.run_count == 0 and await rounds_of(db, made["id"]) == {}
         assert skipped.next_run_at is not None and skipped.next_run_at > now
         assert skipped.next_run_at.weekday() in (0, 4)
 
@@ -131,12 +116,12 @@ class TestRecurringRuns:
         made = await create(client, tenant, channel.id)
         sent = await client.post(f"/v1/campaigns/{made['id']}/send", headers=tenant.headers)
         assert sent.status_code == 202, sent.text
-        await _set(db, made["id"], schedule={"type": "recurring", "cron": "0 8 * * *"})
+        await set_columns(db, made["id"], schedule={"type": "recurring", "cron": "0 8 * * *"})
 
         now = utcnow()
         assert await automation.run_recurring(db, now) == 0
 
-        armed = await _campaign(db, made["id"])
+        armed = await read_campaign_row(db, made["id"])
         assert armed.next_run_at is not None and armed.next_run_at.strftime("%H:%M") == "08:00"
 
 
@@ -162,21 +147,21 @@ class TestAbWinner:
         sent = await client.post(f"/v1/campaigns/{made['id']}/send", headers=tenant.headers)
         assert sent.status_code == 202, sent.text
         await run_dispatch(db, http, made["id"])
-        tested = await _messages(db, made["id"])
+        tested = await messages_of(db, made["id"])
         assert 0 < len(tested) < 200 and {v for v, _ in tested.values()} == {a, b}
-        await _clicks(db, tenant.id, made["id"], tested, b)
+        await add_clicks(db, tenant.id, made["id"], tested, b)
         ab = {"test_share": 20, "metric": "clicks", "decide_after_minutes": 30}
-        await _set(db, made["id"], ab=ab)
+        await set_columns(db, made["id"], ab=ab)
 
         now = utcnow()
         assert await automation.decide_winners(db, now) == 0  # not yet time
 
         assert await automation.decide_winners(db, now + timedelta(minutes=31)) == 1
 
-        decided = await _campaign(db, made["id"])
+        decided = await read_campaign_row(db, made["id"])
         assert decided.ab is not None and decided.ab["winner_variant_id"] == str(b)
         assert decided.ab["decided_at"] is not None
-        everyone = await _messages(db, made["id"])
+        everyone = await messages_of(db, made["id"])
         assert len(everyone) == 200
         assert {m: everyone[m] for m in tested} == tested
         assert {v for m, (v, _) in everyone.items() if m not in tested} == {b}
@@ -195,43 +180,6 @@ async def _test_phase(db: Database, share: int, variants: list[UUID]) -> None:
             )
 
 
-async def _messages(db: Database, campaign_id: str) -> dict[UUID, tuple[UUID, int]]:
-    """Contact → (variant, round) of the campaign's messages."""
-    async with db.system_session() as session:
-        rows = await session.execute(
-            select(Message.contact_id, Message.variant_id, Message.campaign_round).where(
-                Message.campaign_id == UUID(campaign_id)
-            )
-        )
-        return {c: (v, r) for c, v, r in rows}
-
-
-async def _clicks(
-    db: Database,
-    tenant_id: UUID,
-    campaign_id: str,
-    messages: dict[UUID, tuple[UUID, int]],
-    variant: UUID,
-) -> None:
-    """Every recipient of ``variant`` clicked (twice: each person counts once)."""
-    now = utcnow()
-    async with db.tenant_session(tenant_id) as session:
-        session.add_all(
-            MessageEvent(
-                id=new_id(),
-                tenant_id=tenant_id,
-                type="clicked",
-                contact_id=contact_id,
-                campaign_id=UUID(campaign_id),
-                data={},
-                occurred_at=now,
-            )
-            for contact_id, (v, _) in messages.items()
-            if v == variant
-            for _ in range(2)
-        )
-
-
 def test_the_winner_is_the_best_rate_and_a_tie_goes_to_the_first() -> None:
     a, b, c = new_id(), new_id(), new_id()
     assert automation.pick_winner([(a, 10, 1), (b, 4, 1), (c, 0, 0)]) == b
@@ -244,5 +192,5 @@ def test_test_phase_ranges_scale_into_the_share() -> None:
         VariantRow(new_id(), 0, 50, "A", None, None, 1),
         VariantRow(new_id(), 50, 100, "B", None, None, 1),
     ]
-    scaled = automation.ranges_for_test_phase(rows, 20)
+    scaled = ranges_for_test_phase(rows, 20)
     assert [(v.low, v.high) for v in scaled] == [(0, 10), (10, 20)]

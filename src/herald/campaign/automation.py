@@ -10,44 +10,44 @@
 - **Automatic A/B winner**: after ``decide_after_minutes`` the variant with the best click (or
   reply) rate among the test share wins; it is recorded and sent to the rest of the audience.
 - **Drip sequences**: see ``herald.campaign.automation_drip``.
+
+The rules these act on (recurrence, A/B settings and test-phase ranges) need no database and
+live in ``herald.campaign.automation_rules``, where the API and the launch read them too.
 - **Messaging tiers**: a WhatsApp campaign reaches at most as many new people in 24 hours as its
   channel's tier allows; messages past it wait for room.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Literal, Self
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.campaign import launch as launching
 from herald.campaign.automation_repository import AutomationRepository, Hold, Unarmed
+from herald.campaign.automation_rules import METRIC_EVENTS, AbTest, Recurrence, next_run
 from herald.campaign.launch import Plan
-from herald.campaign.models import CampaignStatus
-from herald.campaign.repository import VariantRow
-from herald.campaign.service import get_campaign, launch
+from herald.campaign.models import Campaign, CampaignStatus
+from herald.campaign.service import claim_campaign, get_campaign, launch
 from herald.kit.database import Database
 from herald.kit.errors import HeraldError
 from herald.tenant.service import get_tenant
 
 log = structlog.get_logger(__name__)
 
-HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SEARCH_DAYS = 366 * 5
-"""How far a recurrence is searched for its next day: a cron rule for 29 February finds it."""
 BATCH = 500
 """Campaigns one sweep takes on; the next sweep takes the rest."""
+RECURRING_STATES = frozenset(
+    {CampaignStatus.scheduled, CampaignStatus.running, CampaignStatus.completed}
+)
+"""A recurring campaign runs again from these (not when paused, cancelled or failed)."""
 
 TIERS = {
     "TIER_50": 50,
@@ -62,127 +62,6 @@ rolling 24 hours. ``TIER_UNLIMITED`` (and no tier) bound nothing."""
 TIER_WINDOW = timedelta(hours=24)
 TIER_HORIZON = timedelta(minutes=2)
 """Queued messages due this soon are checked against the tier (the sweep runs every minute)."""
-
-
-# --- recurrence -----------------------------------------------------------------------------
-
-
-class Recurrence(BaseModel):
-    """A recurring schedule, in the tenant's zone: ``every_days`` N days at ``at``, on
-    ``weekdays`` at ``at``, or ``cron`` (``"m h dom mon dow"``: numbers, ``*``, lists, ranges
-    and ``/`` steps; day of week 0-6 from Sunday, 7 is Sunday too). ``max_runs`` ends it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["recurring"] = "recurring"
-    every_days: int | None = Field(default=None, ge=1, le=365)
-    weekdays: list[Weekday] | None = Field(default=None, min_length=1, max_length=7)
-    at: str | None = Field(default=None, pattern=HHMM, description="Local time, HH:MM.")
-    cron: str | None = Field(default=None, max_length=100)
-    starts_on: date | None = None
-    """The first day ``every_days`` counts from (default: the day of the first launch)."""
-    max_runs: int | None = Field(default=None, ge=1, le=100_000)
-
-    @model_validator(mode="after")
-    def _one_rule(self) -> Self:
-        rules = [self.every_days is not None, self.weekdays is not None, self.cron is not None]
-        if sum(rules) != 1:
-            raise ValueError("give exactly one of 'every_days', 'weekdays' or 'cron'")
-        if self.cron is None and self.at is None:
-            raise ValueError("'every_days' and 'weekdays' need 'at', the local time (HH:MM)")
-        if self.cron is not None:
-            Cron.parse(self.cron)
-        return self
-
-
-class Cron:
-    """The five-field subset, matched on local wall-clock time."""
-
-    _FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?$")
-    _BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-
-    def __init__(self, fields: list[set[int]], dom_any: bool, dow_any: bool) -> None:
-        self.minutes, self.hours, self.days, self.months, self.weekdays = fields
-        self.dom_any, self.dow_any = dom_any, dow_any
-
-    @classmethod
-    def parse(cls, text: str) -> Cron:
-        parts = text.split()
-        if len(parts) != 5:
-            raise ValueError(f"cron {text!r} needs five fields: minute hour day month weekday")
-        fields = [cls._field(p, lo, hi) for p, (lo, hi) in zip(parts, cls._BOUNDS, strict=True)]
-        fields[4] = {d % 7 for d in fields[4]}
-        return cls(fields, parts[2] == "*", parts[4] == "*")
-
-    @classmethod
-    def _field(cls, text: str, lo: int, hi: int) -> set[int]:
-        values: set[int] = set()
-        for item in text.split(","):
-            match = cls._FIELD.match(item)
-            if match is None:
-                raise ValueError(f"cron field {text!r}: use numbers, *, a-b, lists and /steps")
-            span, _, step = item.partition("/")
-            first, _, last = span.partition("-")
-            start, end = (lo, hi) if span == "*" else (int(first), int(last or first))
-            if not lo <= start <= end <= hi or (step and int(step) < 1):
-                raise ValueError(f"cron field {text!r} is outside {lo}-{hi}")
-            values.update(range(start, end + 1, int(step or 1)))
-        return values
-
-    def on(self, day: date) -> bool:
-        """Cron's rule: when both day fields are restricted, either may match."""
-        if day.month not in self.months:
-            return False
-        by_dom, by_dow = day.day in self.days, (day.weekday() + 1) % 7 in self.weekdays
-        if self.dom_any or self.dow_any:
-            return by_dom and by_dow
-        return by_dom or by_dow
-
-    def times(self) -> list[time]:
-        return [time(h, m) for h in sorted(self.hours) for m in sorted(self.minutes)]
-
-
-def next_run(rule: Recurrence, zone: str, after: datetime, anchor: date) -> datetime | None:
-    """The first occurrence strictly after ``after``, as a UTC-aware instant. Wall times are
-    read in ``zone``: a time the clocks skip (spring forward) runs an hour later, a time they
-    repeat (fall back) runs once, at its first occurrence."""
-    tz = ZoneInfo(zone)
-    start = after.astimezone(tz).date()
-    for day in _days(rule, start, rule.starts_on or anchor):
-        for clock in _times(rule):
-            at = _instant(day, clock, tz)
-            if at > after:
-                return at
-    return None
-
-
-def _days(rule: Recurrence, start: date, anchor: date) -> Iterator[date]:
-    cron = Cron.parse(rule.cron) if rule.cron else None
-    for offset in range(SEARCH_DAYS):
-        day = start + timedelta(days=offset)
-        if rule.every_days is not None:
-            gap = (day - anchor).days
-            if gap >= 0 and gap % rule.every_days == 0:
-                yield day
-        elif rule.weekdays is not None:
-            if WEEKDAYS[day.weekday()] in rule.weekdays:
-                yield day
-        elif cron is not None and cron.on(day):
-            yield day
-
-
-def _times(rule: Recurrence) -> list[time]:
-    if rule.cron:
-        return Cron.parse(rule.cron).times()
-    assert rule.at is not None
-    return [time.fromisoformat(rule.at)]
-
-
-def _instant(day: date, clock: time, tz: ZoneInfo) -> datetime:
-    """``day`` at ``clock`` in ``tz`` as UTC. A wall time in a gap reads with the offset from
-    before the change (PEP 495, ``fold=0``), which lands an hour later; a repeated one, at its
-    first occurrence."""
-    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
 
 
 # --- sweeps ---------------------------------------------------------------------------------
@@ -238,11 +117,12 @@ async def for_each_campaign(
 async def _launch_run(
     session: AsyncSession, tenant_id: UUID, campaign_id: UUID, now: datetime
 ) -> int:
-    """One due run, under the campaign's row lock (another worker's sweep finds it no longer
-    due). A run that cannot start (the kill switch, no recipient left, an unfunded wallet) is
-    skipped with a warning, and the next one is set all the same."""
-    campaign = await get_campaign(session, tenant_id, campaign_id, for_update=True)
-    if campaign.next_run_at is None or campaign.next_run_at > now:
+    """One due run, under the campaign's row lock: a campaign another worker's sweep holds is
+    passed by, and one found no longer due (its run launched meanwhile) is left alone. A run
+    that cannot start (the kill switch, no recipient left, an unfunded wallet) is skipped with
+    a warning, and the next one is set all the same."""
+    campaign = await claim_campaign(session, tenant_id, campaign_id)
+    if campaign is None or not _run_due(campaign, now):
         return 0
     launched = 0
     try:
@@ -265,6 +145,14 @@ async def _launch_run(
     return launched
 
 
+def _run_due(campaign: Campaign, now: datetime) -> bool:
+    return (
+        campaign.status in RECURRING_STATES
+        and campaign.next_run_at is not None
+        and campaign.next_run_at <= now
+    )
+
+
 def _next_of(found: Unarmed, now: datetime) -> datetime | None:
     try:
         rule = Recurrence.model_validate(found.schedule)
@@ -277,39 +165,7 @@ def _next_of(found: Unarmed, now: datetime) -> datetime | None:
     return next_run(rule, found.timezone, now, anchor)
 
 
-def first_run(schedule: Recurrence, zone: str, now: datetime) -> datetime | None:
-    """When a newly scheduled recurring campaign first runs (for the campaign's schedule
-    action): the first occurrence after ``now``, counting ``every_days`` from today."""
-    return next_run(schedule, zone, now, now.astimezone(ZoneInfo(zone)).date())
-
-
 # --- automatic A/B winner ---------------------------------------------------------------------
-
-
-class AbTest(BaseModel):
-    """``campaigns.ab``: the variants go to ``test_share`` percent of the audience; after
-    ``decide_after_minutes`` the one with the best rate of ``metric`` wins and the rest of the
-    audience gets it. ``winner_variant_id`` and ``decided_at`` are set by the decision."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    test_share: int = Field(ge=1, le=99)
-    metric: Literal["clicks", "replies"] = "clicks"
-    decide_after_minutes: int = Field(ge=1, le=7 * 24 * 60)
-    winner_variant_id: UUID | None = None
-    decided_at: datetime | None = None
-
-
-METRIC_EVENTS = {"clicks": "clicked", "replies": "replied"}
-
-
-def ranges_for_test_phase(variants: Sequence[VariantRow], test_share: int) -> list[VariantRow]:
-    """The launch's variant rows for the test phase: their ranges of the contact hash
-    ``[0, 100)`` scaled into ``[0, test_share)``, so the rest of the audience gets nothing
-    until the winner is known (for the campaign's launch to apply when ``ab`` is set)."""
-    return [
-        replace(v, low=v.low * test_share // 100, high=v.high * test_share // 100) for v in variants
-    ]
 
 
 async def decide_winners(db: Database, now: datetime) -> int:

@@ -18,6 +18,7 @@ from herald.contact.eligibility import Purpose
 from herald.contact.models import ChannelKind
 from herald.cost.pricing import Category
 from herald.kit.errors import NotFound, Unprocessable
+from herald.link.service import tracked_link_placeholder
 from herald.message.service import CATEGORY_OF
 from herald.sms.encoding import inspect
 from herald.template.footer import finalize_sms, has_opt_out_wording
@@ -77,13 +78,22 @@ class Composer:
     def settings(self) -> TenantSettings:
         return settings_of(self.tenant)
 
+    @property
+    def tracked_link(self) -> str | None:
+        """What ``{{ link }}`` reads when each SMS recipient gets a tracked short link (the
+        tenant has a short-link domain and the campaign a target): a placeholder of the
+        links' length, replaced by each message's own link once they are made."""
+        if self.campaign.kind is not ChannelKind.sms or not self.campaign.target_url:
+            return None
+        return tracked_link_placeholder(self.settings)
+
     def context(self, recipient: RenderContext, language: str | None) -> RenderContext:
         return message_context(
             recipient,
             self.tenant.name,
             self.settings,
             language or self.settings.default_language,
-            link=self.campaign.target_url,
+            link=self.tracked_link or self.campaign.target_url,
             discount_code=self.campaign.discount_code,
         )
 

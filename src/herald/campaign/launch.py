@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.campaign.audience import Conditions, conditions
+from herald.campaign.automation_rules import AbTest, launch_ranges
 from herald.campaign.content import Composed, Composer, compose
 from herald.campaign.models import Campaign
 from herald.campaign.quiet import Window, law_for, zone_of_number
@@ -31,6 +32,7 @@ from herald.campaign.repository import (
     Sender,
     VariantRow,
 )
+from herald.campaign.tracked_links import link_round
 from herald.channel.models import Channel
 from herald.channel.service import get_channel, get_pool
 from herald.contact.eligibility import Purpose
@@ -107,7 +109,7 @@ async def plan(
         purpose=campaign.purpose.value,
         senders=[Sender(c.id, c.sender) for c in senders],
         places=places,
-        variants=[_variant_row(c) for c in composed],
+        variants=launch_ranges([_variant_row(c) for c in composed], _ab_test(campaign)),
         charges=_charges(prices, places, composed),
         start=start,
         local_start=local_start,
@@ -147,6 +149,11 @@ def _start(campaign: Campaign, now: datetime) -> tuple[datetime, datetime | None
         day = datetime.fromisoformat(schedule["date"]).date()
         return now, datetime.combine(day, time.fromisoformat(schedule["local_time"]))
     return now, None
+
+
+def _ab_test(campaign: Campaign) -> AbTest | None:
+    """The campaign's A/B test with an automatic winner, if it has one."""
+    return AbTest.model_validate(campaign.ab) if campaign.ab else None
 
 
 def _variant_row(composed: Composed) -> VariantRow:
@@ -193,6 +200,7 @@ async def run(session: AsyncSession, plan_: Plan) -> int:
     for composed in plan_.composed:
         if composed.source is not None:
             await _render_each(session, plan_, composed)
+    await link_round(session, plan_.tenant, plan_.campaign, plan_.launch.round)
     return added
 
 

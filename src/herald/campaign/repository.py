@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from herald.campaign.models import Campaign, CampaignStatus, CampaignVariant
+from herald.campaign.models import Campaign, CampaignStatus, CampaignStep, CampaignVariant
 from herald.campaign.schemas import Stats
 from herald.contact.models import Contact
 from herald.imports.repository import UUID7_SQL
@@ -118,6 +118,11 @@ class Launch:
     default_end_minute: int
     quiet: bool
     """Quiet hours apply (marketing)."""
+
+
+def awaiting_winner() -> ColumnElement[bool]:
+    """The campaign runs an A/B test whose winner is not decided yet."""
+    return and_(Campaign.ab.is_not(None), Campaign.ab["decided_at"].astext.is_(None))
 
 
 def spread(key: Any, size: int, salt: str = "") -> ColumnElement[int]:
@@ -313,6 +318,17 @@ class CampaignRepository(Repository):
         stmt = select(Campaign).where(Campaign.tenant_id == tenant_id, Campaign.id == campaign_id)
         return await self.session.scalar(stmt.with_for_update() if for_update else stmt)
 
+    async def claim(self, tenant_id: UUID, campaign_id: UUID) -> Campaign | None:
+        """The campaign under its row lock, or None when another transaction holds it (a
+        sweep running elsewhere is at work on it: this one passes it by)."""
+        stmt = (
+            select(Campaign)
+            .where(Campaign.tenant_id == tenant_id, Campaign.id == campaign_id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        return await self.session.scalar(stmt)
+
     def add(self, row: Campaign | CampaignVariant) -> None:
         self.session.add(row)
 
@@ -346,6 +362,25 @@ class CampaignRepository(Repository):
             )
         )
         self.session.add_all(variants)
+        await self.session.flush()
+
+    async def steps(self, tenant_id: UUID, campaign_id: UUID) -> list[CampaignStep]:
+        stmt = (
+            select(CampaignStep)
+            .where(CampaignStep.tenant_id == tenant_id, CampaignStep.campaign_id == campaign_id)
+            .order_by(CampaignStep.position)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def replace_steps(
+        self, tenant_id: UUID, campaign_id: UUID, steps: Sequence[CampaignStep]
+    ) -> None:
+        await self.session.execute(
+            delete(CampaignStep).where(
+                CampaignStep.tenant_id == tenant_id, CampaignStep.campaign_id == campaign_id
+            )
+        )
+        self.session.add_all(steps)
         await self.session.flush()
 
     # --- figures ----------------------------------------------------------------------------
@@ -633,12 +668,14 @@ class CampaignSweeps(Repository):
     """The periodic work across tenants (runs as the owner)."""
 
     async def complete_finished(self) -> list[tuple[UUID, UUID]]:
-        """Running broadcasts with nothing left queued or sending become ``completed``."""
+        """Running broadcasts with nothing left queued or sending become ``completed`` (not
+        while an A/B test waits for its winner: the rest of the audience is still to come)."""
         rows = await self.session.execute(
             update(Campaign)
             .where(
                 Campaign.status == CampaignStatus.running,
                 Campaign.mode == "broadcast",
+                ~awaiting_winner(),
                 ~select(Message.id)
                 .where(
                     Message.tenant_id == Campaign.tenant_id,
@@ -660,10 +697,16 @@ class CampaignSweeps(Repository):
         return found
 
     async def due(self, now: datetime, limit: int) -> list[tuple[UUID, UUID]]:
-        """Scheduled campaigns whose time has come."""
+        """Scheduled campaigns whose time has come; recurring ones are the recurring sweep's
+        (it sets their next run as it launches one)."""
+        recurring = func.coalesce(Campaign.schedule["type"].astext, "") == "recurring"
         rows = await self.session.execute(
             select(Campaign.tenant_id, Campaign.id)
-            .where(Campaign.status == CampaignStatus.scheduled, Campaign.next_run_at <= now)
+            .where(
+                Campaign.status == CampaignStatus.scheduled,
+                Campaign.next_run_at <= now,
+                ~recurring,
+            )
             .order_by(Campaign.next_run_at)
             .limit(limit)
         )

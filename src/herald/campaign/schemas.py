@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from herald.campaign.automation_rules import AbSettings, AbTest, Recurrence
 from herald.campaign.models import CampaignMode, CampaignStatus
 from herald.contact.eligibility import Purpose
 from herald.contact.models import ChannelKind
@@ -19,6 +20,7 @@ MAX_BODY = 1600
 MAX_LIST = 10_000
 """Explicit contact ids or numbers per campaign; larger audiences are segments or tags."""
 MAX_VARIANTS = 5
+MAX_STEPS = 20
 LABELS = "ABCDE"
 Tag = Annotated[str, Field(min_length=1, max_length=100)]
 Phone = Annotated[str, Field(min_length=1, max_length=32)]
@@ -77,6 +79,10 @@ class Schedule(BaseModel):
         return self
 
 
+AnySchedule = Annotated[Schedule | Recurrence, Field(discriminator="type")]
+"""Once (``now``, ``at``, ``local``) or ``recurring``."""
+
+
 class Content(BaseModel):
     """One of: a ``body`` (a template in Herald's syntax: ``{{ first_name }}``, ``{{ link }}``,
     ``{{ discount_code }}``…), a saved SMS ``template_id``, or a ``whatsapp_template_id`` with
@@ -111,6 +117,38 @@ class VariantIn(Content):
         return self
 
 
+class StepIn(Content):
+    """A drip step: sent ``delay_minutes`` after the contact's previous message of the
+    campaign (the first step: after the campaign's own message)."""
+
+    delay_minutes: int = Field(ge=0, le=365 * 24 * 60)
+
+    @model_validator(mode="after")
+    def _one_content(self) -> Self:
+        if self.content_given() != 1:
+            raise ValueError("a step needs one of 'body', 'template_id', 'whatsapp_template_id'")
+        return self
+
+
+def shape_problem(
+    mode: CampaignMode, variants: int, steps: int, ab: bool, recurring: bool
+) -> str | None:
+    """What is wrong with this combination of mode, variants, steps, A/B test and recurrence
+    (None: nothing). Shared by the create body's check and the service's check of a change."""
+    if mode is CampaignMode.drip:
+        if steps == 0:
+            return "a drip campaign needs 'steps' (at least one, each with its 'delay_minutes')"
+        if variants > 1 or ab:
+            return "a drip campaign has one content per step: no 'variants' and no 'ab' test"
+        if recurring:
+            return "a drip campaign runs once: give it no recurring schedule"
+    elif steps:
+        return "'steps' are for a drip campaign: set 'mode' to 'drip'"
+    if ab and variants < 2:
+        return "an A/B test ('ab') needs at least two 'variants'"
+    return None
+
+
 class _Settings(BaseModel):
     target_url: str | None = Field(default=None, max_length=2048)
     discount_code: str | None = Field(default=None, min_length=1, max_length=100)
@@ -140,7 +178,12 @@ class CampaignCreate(Content, _Settings):
     purpose: Purpose = Purpose.marketing
     audience: Audience
     variants: list[VariantIn] | None = Field(default=None, min_length=2, max_length=MAX_VARIANTS)
-    schedule: Schedule | None = None
+    schedule: AnySchedule | None = None
+    mode: CampaignMode = CampaignMode.broadcast
+    steps: list[StepIn] | None = Field(default=None, min_length=1, max_length=MAX_STEPS)
+    """Drip only: the messages after the campaign's own, each after its delay."""
+    ab: AbSettings | None = None
+    """Test the variants on a share of the audience, then send the best to the rest."""
 
     @model_validator(mode="after")
     def _sender_and_content(self) -> Self:
@@ -153,6 +196,15 @@ class CampaignCreate(Content, _Settings):
         if self.variants is not None and self.content_given():
             raise ValueError("give the content either at the top or in 'variants', not both")
         _check_variants(self.variants)
+        problem = shape_problem(
+            self.mode,
+            len(self.variant_list()),
+            len(self.steps or []),
+            self.ab is not None,
+            isinstance(self.schedule, Recurrence),
+        )
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     def variant_list(self) -> list[VariantIn]:
@@ -169,6 +221,11 @@ class CampaignUpdate(_Settings):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     audience: Audience | None = None
     variants: list[VariantIn] | None = Field(default=None, min_length=1, max_length=MAX_VARIANTS)
+    mode: CampaignMode | None = None
+    steps: list[StepIn] | None = Field(default=None, max_length=MAX_STEPS)
+    """Replaces every step; ``[]`` removes them (with ``mode`` back to ``broadcast``)."""
+    ab: AbSettings | None = None
+    """``null`` ends the A/B test."""
 
     @model_validator(mode="after")
     def _shares(self) -> Self:
@@ -179,7 +236,7 @@ class CampaignUpdate(_Settings):
 class ScheduleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    schedule: Schedule
+    schedule: AnySchedule
 
 
 class VariantRead(BaseModel):
@@ -188,6 +245,18 @@ class VariantRead(BaseModel):
     id: UUID
     label: str
     share_percent: int
+    body: str | None
+    template_id: UUID | None
+    whatsapp_template_id: UUID | None
+    params: dict[str, Any]
+
+
+class StepRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    position: int
+    delay_minutes: int
     body: str | None
     template_id: UUID | None
     whatsapp_template_id: UUID | None
@@ -233,7 +302,7 @@ class CampaignRead(BaseModel):
     schedule: dict[str, Any] | None
     next_run_at: datetime | None
     run_count: int
-    ab: dict[str, Any] | None
+    ab: AbTest | None
     quiet_hours: dict[str, Any] | None
     frequency_cap: dict[str, Any] | None
     launched_at: datetime | None
@@ -242,6 +311,7 @@ class CampaignRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     variants: list[VariantRead] = Field(default_factory=list)
+    steps: list[StepRead] = Field(default_factory=list)
     stats: Stats | None = None
 
 

@@ -17,8 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.campaign import launch as launching
 from herald.campaign.audience import REASONS
+from herald.campaign.automation_rules import Recurrence
+from herald.campaign.automation_rules import first_run as first_recurring_run
 from herald.campaign.content import Composed, Composer, compose
-from herald.campaign.models import Campaign, CampaignMode, CampaignStatus, CampaignVariant
+from herald.campaign.models import (
+    Campaign,
+    CampaignMode,
+    CampaignStatus,
+    CampaignStep,
+    CampaignVariant,
+)
 from herald.campaign.repository import CampaignRepository, CampaignSweeps
 from herald.campaign.schemas import (
     LABELS,
@@ -30,9 +38,12 @@ from herald.campaign.schemas import (
     Report,
     Schedule,
     Stats,
+    StepIn,
+    StepRead,
     VariantFigures,
     VariantIn,
     VariantRead,
+    shape_problem,
 )
 from herald.contact.models import ChannelKind
 from herald.kit.database import Database
@@ -120,10 +131,49 @@ def _variants(campaign: Campaign, given: Sequence[VariantIn]) -> list[CampaignVa
     ]
 
 
+def _steps(campaign: Campaign, given: Sequence[StepIn]) -> list[CampaignStep]:
+    return [
+        CampaignStep(
+            tenant_id=campaign.tenant_id,
+            campaign_id=campaign.id,
+            position=n,
+            delay_minutes=step.delay_minutes,
+            **step.columns(),
+        )
+        for n, step in enumerate(given)
+    ]
+
+
 async def _check_content(session: AsyncSession, tenant: Tenant, campaign: Campaign) -> None:
-    """422 now, not at launch, for content that cannot be composed."""
-    variants = await CampaignRepository(session).variants(tenant.id, campaign.id)
-    await compose(session, Composer(tenant, campaign), variants)
+    """422 now, not at launch, for content that cannot be composed (a drip step's content is
+    composed as a variant would be)."""
+    repo = CampaignRepository(session)
+    variants = await repo.variants(tenant.id, campaign.id)
+    composer = Composer(tenant, campaign)
+    await compose(session, composer, variants)
+    steps = await repo.steps(tenant.id, campaign.id)
+    await compose(session, composer, [_as_variant(step) for step in steps])
+
+
+def _as_variant(step: CampaignStep) -> CampaignVariant:
+    return CampaignVariant(
+        tenant_id=step.tenant_id,
+        campaign_id=step.campaign_id,
+        label=LABELS[0],
+        share_percent=100,
+        position=step.position,
+        **_content_of(step),
+    )
+
+
+def _content_of(row: CampaignVariant | CampaignStep) -> dict[str, Any]:
+    """What a variant or a step says, to give another row."""
+    return {
+        "body": row.body,
+        "template_id": row.template_id,
+        "whatsapp_template_id": row.whatsapp_template_id,
+        "params": dict(row.params),
+    }
 
 
 async def create_campaign(
@@ -143,17 +193,20 @@ async def create_campaign(
         schedule=data.schedule.model_dump(mode="json") if data.schedule else None,
         quiet_hours=data.quiet_hours.model_dump() if data.quiet_hours else None,
         frequency_cap=data.frequency_cap.model_dump() if data.frequency_cap else None,
+        mode=data.mode,
+        ab=data.ab.model_dump(mode="json") if data.ab else None,
         created_by=created_by,
     )
     senders = await launching.senders_of(session, campaign)
     campaign.kind = senders[0].kind
     if data.schedule is not None and data.schedule.type != "now":
         campaign.status = S.scheduled
-        campaign.next_run_at = first_run(data.schedule, utcnow())
+        campaign.next_run_at = first_run(data.schedule, tenant.timezone, utcnow())
     repo = CampaignRepository(session)
     repo.add(campaign)
     await session.flush()
     await repo.replace_variants(tenant_id, campaign.id, _variants(campaign, data.variant_list()))
+    await repo.replace_steps(tenant_id, campaign.id, _steps(campaign, data.steps or []))
     await _check_content(session, tenant, campaign)
     return campaign
 
@@ -172,12 +225,33 @@ async def update_campaign(
             setattr(campaign, field, sent[field])
     if "exclusions" in sent:
         campaign.exclusions = sent["exclusions"] or {}
+    if "mode" in sent:
+        campaign.mode = data.mode or CampaignMode.broadcast
+    if "ab" in sent:
+        campaign.ab = sent["ab"]
+    repo = CampaignRepository(session)
     if data.variants is not None:
-        repo = CampaignRepository(session)
         await repo.replace_variants(tenant_id, campaign.id, _variants(campaign, data.variants))
+    if data.steps is not None:
+        await repo.replace_steps(tenant_id, campaign.id, _steps(campaign, data.steps))
     await session.flush()
+    await _check_shape(session, campaign)
     await _check_content(session, tenant, campaign)
     return campaign
+
+
+async def _check_shape(session: AsyncSession, campaign: Campaign) -> None:
+    """The create body's rules on mode, variants, steps, A/B test and recurrence, for a
+    campaign as a change (or a new schedule) leaves it."""
+    repo = CampaignRepository(session)
+    variants = await repo.variants(campaign.tenant_id, campaign.id)
+    steps = await repo.steps(campaign.tenant_id, campaign.id)
+    kind = (campaign.schedule or {}).get("type")
+    problem = shape_problem(
+        campaign.mode, len(variants), len(steps), campaign.ab is not None, kind == "recurring"
+    )
+    if problem is not None:
+        raise Unprocessable(f"Campaign {campaign.id}: {problem}.")
 
 
 async def delete_campaign(session: AsyncSession, tenant_id: UUID, campaign_id: UUID) -> None:
@@ -198,7 +272,7 @@ async def read_campaign(session: AsyncSession, tenant_id: UUID, campaign_id: UUI
     campaign = await get_campaign(session, tenant_id, campaign_id)
     repo = CampaignRepository(session)
     stats = await repo.stats(tenant_id, campaign_id)
-    finished = stats.queued == 0 and stats.sending == 0
+    finished = stats.queued == 0 and stats.sending == 0 and not _awaiting_winner(campaign)
     if campaign.status is S.running and campaign.mode is CampaignMode.broadcast and finished:
         campaign.status = S.completed
         campaign.completed_at = utcnow()
@@ -206,12 +280,20 @@ async def read_campaign(session: AsyncSession, tenant_id: UUID, campaign_id: UUI
     return await present(session, campaign, stats)
 
 
+def _awaiting_winner(campaign: Campaign) -> bool:
+    """An A/B test still to decide: the rest of the audience has not been sent to yet."""
+    return campaign.ab is not None and campaign.ab.get("decided_at") is None
+
+
 async def present(
     session: AsyncSession, campaign: Campaign, stats: Stats | None = None
 ) -> CampaignRead:
-    variants = await CampaignRepository(session).variants(campaign.tenant_id, campaign.id)
+    repo = CampaignRepository(session)
+    variants = await repo.variants(campaign.tenant_id, campaign.id)
+    steps = await repo.steps(campaign.tenant_id, campaign.id)
     read = CampaignRead.model_validate(campaign)
     read.variants = [VariantRead.model_validate(v) for v in variants]
+    read.steps = [StepRead.model_validate(step) for step in steps]
     read.stats = stats
     return read
 
@@ -256,12 +338,24 @@ async def duplicate_campaign(
                 label=v.label,
                 share_percent=v.share_percent,
                 position=v.position,
-                body=v.body,
-                template_id=v.template_id,
-                whatsapp_template_id=v.whatsapp_template_id,
-                params=dict(v.params),
+                **_content_of(v),
             )
             for v in variants
+        ],
+    )
+    steps = await repo.steps(tenant_id, campaign_id)
+    await repo.replace_steps(
+        tenant_id,
+        copy.id,
+        [
+            CampaignStep(
+                tenant_id=tenant_id,
+                campaign_id=copy.id,
+                position=step.position,
+                delay_minutes=step.delay_minutes,
+                **_content_of(step),
+            )
+            for step in steps
         ],
     )
     return copy
@@ -342,20 +436,32 @@ async def _refuse_unfunded(session: AsyncSession, tenant: Tenant, campaign: Camp
 
 
 async def schedule_campaign(
-    session: AsyncSession, tenant_id: UUID, campaign_id: UUID, schedule: Schedule
+    session: AsyncSession, tenant_id: UUID, campaign_id: UUID, schedule: Schedule | Recurrence
 ) -> Campaign:
     campaign = await get_campaign(session, tenant_id, campaign_id, for_update=True)
     _check_move(campaign, "schedule")
+    tenant = await get_tenant(session, tenant_id)
     campaign.schedule = schedule.model_dump(mode="json")
-    campaign.next_run_at = first_run(schedule, utcnow())
+    campaign.next_run_at = first_run(schedule, tenant.timezone, utcnow())
     campaign.status = S.scheduled
+    await _check_shape(session, campaign)
     await session.flush()
     return campaign
 
 
-def first_run(schedule: Schedule, now: datetime) -> datetime:
-    """When the scheduler launches: the instant, or when the first zone reaches the local
-    time (each message then waits for its own zone's)."""
+def first_run(schedule: Schedule | Recurrence, zone: str, now: datetime) -> datetime:
+    """When the scheduler launches: the instant, when the first zone reaches the local time
+    (each message then waits for its own zone's), or the rule's first occurrence in the
+    tenant's zone ``zone`` (the recurring sweep launches it and sets the next)."""
+    if isinstance(schedule, Recurrence):
+        first = first_recurring_run(schedule, zone, now)
+        if first is None:
+            raise Unprocessable(
+                "This recurring schedule never occurs (within five years); check its "
+                "'cron', 'weekdays' or 'starts_on'.",
+                reason="schedule_never_runs",
+            )
+        return first
     if schedule.type == "at":
         assert schedule.at is not None
         return schedule.at
@@ -426,14 +532,34 @@ async def sweep(db: Database, now: datetime, limit: int = 100) -> Swept:
     for tenant_id, campaign_id in due:
         try:
             async with db.tenant_session(tenant_id) as session:
-                campaign = await get_campaign(session, tenant_id, campaign_id, for_update=True)
-                if campaign.status is S.scheduled:
-                    await launch(session, campaign, now)
-                    launched += 1
+                campaign = await claim_campaign(session, tenant_id, campaign_id)
+                if campaign is None or not _due(campaign, now):
+                    continue
+                await launch(session, campaign, now)
+                launched += 1
         except HeraldError as exc:
             refused += 1
             await _refused(db, tenant_id, campaign_id, str(exc.extra.get("reason", "refused")))
     return Swept(len(completed), launched, refused)
+
+
+async def claim_campaign(
+    session: AsyncSession, tenant_id: UUID, campaign_id: UUID
+) -> Campaign | None:
+    """The campaign, locked for this transaction, or None while another holds it. Sweeps
+    take their campaigns this way and re-check them: two workers sweeping at once never
+    launch one campaign twice, and neither waits for the other."""
+    return await CampaignRepository(session).claim(tenant_id, campaign_id)
+
+
+def _due(campaign: Campaign, now: datetime) -> bool:
+    """Still scheduled and due, as read under the lock (a sweep that got here first has
+    launched it, or someone paused or sent it meanwhile)."""
+    return (
+        campaign.status is S.scheduled
+        and campaign.next_run_at is not None
+        and campaign.next_run_at <= now
+    )
 
 
 async def _refused(db: Database, tenant_id: UUID, campaign_id: UUID, reason: str) -> None:

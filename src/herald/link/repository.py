@@ -123,7 +123,14 @@ WITH hit AS (
         first_clicked_at = coalesce(first_clicked_at, CASE WHEN %(human)s > 0 THEN now() END),
         last_clicked_at = now()
     WHERE token = %(token)s AND expires_at > now()
-    RETURNING redirect_url
+    RETURNING redirect_url, tenant_id, campaign_id, contact_id, message_id
+),
+engaged AS (
+    INSERT INTO events (id, tenant_id, type, message_id, contact_id, campaign_id, occurred_at,
+                        data)
+    SELECT %(event_id)s, tenant_id, 'clicked', message_id, contact_id, campaign_id, now(), '{}'
+    FROM hit
+    WHERE %(human)s > 0 AND campaign_id IS NOT NULL
 )
 SELECT (SELECT redirect_url FROM hit),
        EXISTS (SELECT FROM short_links WHERE token = %(token)s),
@@ -133,10 +140,12 @@ SELECT (SELECT redirect_url FROM hit),
 waiting for the WAL to reach the disk — the flush was most of a click's cost; a crash of the
 database server itself could lose the last few hundred milliseconds of clicks, nothing else.
 It is transaction-local: the pooled connection comes back unchanged. A click is not an edit of
-the link, so ``updated_at`` stays."""
+the link, so ``updated_at`` stays. A person's click on a campaign's link also appends the
+campaign's ``clicked`` event (the message log's ``events``, as the dispatcher's receipts do):
+the A/B winner, drip stops and campaign stats read clicks there."""
 
 
-async def record_click(conn: AsyncConnection, token: str, *, human: bool) -> Click:
+async def record_click(conn: AsyncConnection, token: str, *, human: bool, event_id: UUID) -> Click:
     """Run ``CLICK_SQL`` as its own transaction: one round trip. It goes straight to the
     driver's connection (autocommit, server-side prepared) — on the hottest path, the SQL
     layer's per-statement work would cost more than the database's."""
@@ -146,7 +155,7 @@ async def record_click(conn: AsyncConnection, token: str, *, human: bool) -> Cli
     await driver.set_autocommit(True)
     try:
         cursor = await driver.execute(
-            CLICK_SQL, {"token": token, "human": int(human)}, prepare=True
+            CLICK_SQL, {"token": token, "human": int(human), "event_id": event_id}, prepare=True
         )
         row = await cursor.fetchone()
         assert row is not None  # the SELECT has no FROM: always exactly one row

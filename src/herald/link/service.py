@@ -7,6 +7,7 @@ is tenant-scoped like any other resource.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -21,13 +22,16 @@ from herald.link.agents import Visitor
 from herald.link.models import ShortLink
 from herald.link.repository import Click, LinkRepository, LinkValues, NewLink, record_click
 from herald.link.schemas import DEFAULT_EXPIRY_DAYS, LinkCreate, LinkRead, Utm
-from herald.link.tokens import is_genuine, new_token, token_key
+from herald.link.tokens import TOKEN_LENGTH, is_genuine, new_token, token_key
 from herald.link.urls import redirect_for
 from herald.settings import Settings
 from herald.tenant.schemas import TenantSettings
 from herald.tenant.service import get_tenant, settings_of
 
 REDIRECT_PATH = "/l/"
+PLACEHOLDER_TOKEN = "0" * TOKEN_LENGTH
+"""Stands for a recipient's token in a text composed before the links exist. Its MAC cannot
+verify, so should it ever be sent, the redirect answers 'unknown link' without a lookup."""
 
 
 def short_url_for(settings: Settings, tenant_settings: TenantSettings, token: str) -> str:
@@ -35,6 +39,16 @@ def short_url_for(settings: Settings, tenant_settings: TenantSettings, token: st
     if tenant_settings.short_link_domain:
         return f"https://{tenant_settings.short_link_domain}{REDIRECT_PATH}{token}"
     return f"{settings.base_url.rstrip('/')}{REDIRECT_PATH}{token}"
+
+
+def tracked_link_placeholder(tenant_settings: TenantSettings) -> str | None:
+    """The tenant's short URL with the placeholder token, for a campaign to compose its text
+    with before each recipient's link is made: the same length as every real one, so the
+    text's encoding and segments (and its cost) are already right. None without a short-link
+    domain: the tenant then sends its target URL as it is."""
+    if not tenant_settings.short_link_domain:
+        return None
+    return f"https://{tenant_settings.short_link_domain}{REDIRECT_PATH}{PLACEHOLDER_TOKEN}"
 
 
 async def _shared_values(
@@ -74,7 +88,7 @@ async def create_links(
     settings: Settings,
     tenant_id: UUID,
     target_url: str,
-    recipients: list[tuple[UUID, UUID | None]],
+    recipients: Sequence[tuple[UUID, UUID | None]],
     *,
     campaign_id: UUID | None = None,
     utm: Utm | None = None,
@@ -188,8 +202,10 @@ async def list_links(
 async def follow(db: Database, key: bytes, token: str, visitor: Visitor) -> Click:
     """Count a click on ``token`` and say where it goes. A token whose MAC does not verify is
     unknown without asking the database. The lookup runs as the owner (no tenant is known
-    yet): the token itself is the capability, and only the redirect URL comes back."""
+    yet): the token itself is the capability, and only the redirect URL comes back. A
+    person's click on a campaign's link is also the campaign's ``clicked`` event (for its
+    contact and message), in the same statement."""
     if not is_genuine(key, token):
         return Click(redirect_url=None, known=False)
     async with db.engine.connect() as conn:
-        return await record_click(conn, token, human=visitor is Visitor.human)
+        return await record_click(conn, token, human=visitor is Visitor.human, event_id=new_id())
