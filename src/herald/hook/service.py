@@ -1,8 +1,8 @@
 """Provider callbacks: verified with the provider's own scheme, stored raw, answered at once.
 
 The accept path does as little as it can — the channel (cached a few seconds), the signature,
-a parse for the event ids, one INSERT — so a provider is answered in milliseconds; applying
-the events is the processor's (``flows``).
+a parse for the event ids, a row in the next group commit (``intake``) — so a provider is
+answered in milliseconds; applying the events is the processor's (``flows``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.hook.repository import HookChannel, HookRepository, store_event
+from herald.hook.intake import intake_of
+from herald.hook.repository import HookChannel, HookRepository, Incoming
 from herald.hook.schemas import HookStats
 from herald.kit.database import Database
 from herald.kit.errors import Forbidden, HeraldError, NotFound
@@ -41,6 +42,10 @@ PROVIDER_OF_SLUG: dict[str, str] = {slug: code for code, (slug, _) in HOOK_PATHS
 
 class PayloadTooLarge(HeraldError):
     status, title = 413, "Content too large"
+
+
+class NotStored(HeraldError):
+    status, title = 503, "Service unavailable"
 
 
 class Outcome(StrEnum):
@@ -145,7 +150,8 @@ async def accept(
 ) -> Outcome:
     """Verify and store one callback. ``url`` is the public URL it was posted to (what the
     provider signed). A refused signature is counted and logged (never the payload) and
-    stores nothing. A stored callback is one INSERT, on a bare connection."""
+    stores nothing. A callback is answered once its row is committed; a failed write answers
+    503 (the provider retries)."""
     known = await _known(db, slug, channel_id)
     channel = known.channel
     if not known.provider.verify(known.config, url, headers, payload):
@@ -162,15 +168,27 @@ async def accept(
         return Outcome.rejected
     events = known.provider.parse(known.config, payload, content_type)
     event_ids = [event.event_id for event in events]
-    key = dedupe_key(event_ids, payload)
-    try:
-        async with db.engine.begin() as connection:
-            stored = await store_event(
-                connection, channel, key, event_ids[:1000], content_type[:200], payload, now
-            )
-    except IntegrityError as exc:  # the channel was deleted since it was cached
-        raise _no_channel(slug, channel_id) from exc
-    return Outcome.stored if stored else Outcome.duplicate
+    incoming = Incoming(
+        tenant_id=channel.tenant_id,
+        channel_id=channel.id,
+        provider=channel.provider,
+        dedupe_key=dedupe_key(event_ids, payload),
+        event_ids=event_ids[:1000],
+        content_type=content_type[:200],
+        payload=payload,
+        received_at=now,
+    )
+    written = await intake_of(db).store(incoming)
+    if isinstance(written, IntegrityError):  # the channel was deleted as the row was written
+        raise _no_channel(slug, channel_id) from written
+    if isinstance(written, Exception):
+        raise NotStored(
+            "The callback could not be stored and is not acknowledged; the provider will "
+            "send it again."
+        ) from written
+    if not written.channel_live:  # the channel was deleted since it was cached
+        raise _no_channel(slug, channel_id)
+    return Outcome.stored if written.stored else Outcome.duplicate
 
 
 def rejected(slug: str) -> Forbidden:
