@@ -40,37 +40,52 @@ class _Waiting:
 
 
 class Intake:
-    """The group-commit queue of one process and one database."""
+    """The group-commit queue of one process and one database. Up to ``writers`` groups are
+    written at once: while one commits, the next is already on its way, so requests do not
+    move in lockstep behind a single commit."""
 
-    def __init__(self, db: Database, max_rows: int = 500, max_bytes: int = 4 * 1024 * 1024):
+    def __init__(
+        self,
+        db: Database,
+        *,
+        writers: int = 4,
+        max_rows: int = 500,
+        max_bytes: int = 4 * 1024 * 1024,
+    ) -> None:
         self.db = db
+        self.writers = writers
         self.max_rows = max_rows
         self.max_bytes = max_bytes
         self._waiting: list[_Waiting] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writing: set[asyncio.Task[None]] = set()
 
     async def store(self, event: Incoming) -> Outcome:
         """Store ``event`` with whatever else is waiting; returns once it is committed, or
         with the error that kept its group (or, for bad data, itself) from being stored."""
         answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(event, answer))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_all())
+        if len(self._writing) < self.writers:
+            writer = asyncio.create_task(self._write_all())
+            self._writing.add(writer)
+            writer.add_done_callback(self._writing.discard)
         return await answer
 
     async def _write_all(self) -> None:
-        """Write groups until nothing waits. Cancelled (the process stops), it cancels every
-        request still waiting rather than leave it hanging."""
+        """Write groups until nothing waits. Cancelled (the process stops), it cancels the
+        requests of its group, and the last writer those still waiting, rather than leave
+        them hanging."""
         group: list[_Waiting] = []
         try:
             while self._waiting:
                 group = self._next_group()
                 _answer(group, await self._write([w.event for w in group]))
         finally:
-            for waiting in [*group, *self._waiting]:
+            for waiting in group:
                 waiting.answer.cancel()  # a no-op for those already answered
-            self._waiting = []
-            self._writer = None
+            if len(self._writing) <= 1:
+                for waiting in self._waiting:
+                    waiting.answer.cancel()
+                self._waiting = []
 
     def _next_group(self) -> list[_Waiting]:
         """The oldest waiting callbacks within the caps (always at least one)."""

@@ -103,6 +103,7 @@ _STORE = text(
                i.content_type, i.payload, i.received_at, i.received_at, 0
         FROM incoming i
         JOIN live l ON l.id = i.channel_id AND l.tenant_id = i.tenant_id
+        ORDER BY i.channel_id, i.dedupe_key
         ON CONFLICT (channel_id, dedupe_key) DO NOTHING
         RETURNING id
     )
@@ -115,7 +116,9 @@ _STORE = text(
 """Callbacks of any channels and tenants in one statement: each row says whether it was
 stored (not a replay, not a repeat of an earlier row of the same batch: ``ON CONFLICT DO
 NOTHING`` skips those) and whether its channel still exists. Each row's tenant is its
-channel's; a row whose channel is gone is not inserted, so it cannot fail the others."""
+channel's; a row whose channel is gone is not inserted, so it cannot fail the others. Rows
+are inserted in key order, so two groups holding the same keys wait for each other instead of
+deadlocking."""
 
 _CLAIM = text(
     """

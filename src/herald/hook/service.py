@@ -7,9 +7,10 @@ answered in milliseconds; applying the events is the processor's (``flows``).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -74,12 +75,15 @@ class ChannelCache:
     """Channels by id for ``ttl`` seconds, in this process: callbacks come in bursts for the
     same few channels, and reading one (and decrypting its config) per callback would cost
     more than storing the callback. A changed secret applies within ``ttl`` (a provider
-    retries a callback refused meanwhile); unknown ids are never cached."""
+    retries a callback refused meanwhile); unknown ids are never cached. A channel missing
+    from the cache is read once however many requests miss it at the same moment (a burst
+    after an entry expired would otherwise read it once per request in flight)."""
 
     def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
         self.ttl = ttl
         self.size = size
         self._known: dict[UUID, tuple[float, Known]] = {}
+        self._reading: dict[UUID, asyncio.Future[Known | None]] = {}
 
     def get(self, channel_id: UUID) -> Known | None:
         hit = self._known.get(channel_id)
@@ -92,24 +96,49 @@ class ChannelCache:
             self._known.clear()
         self._known[known.channel.id] = (time.monotonic() + self.ttl, known)
 
+    async def read_once(
+        self, channel_id: UUID, read: Callable[[], Awaitable[Known | None]]
+    ) -> Known | None:
+        """``read()`` the channel and cache it, joining a read already under way."""
+        reading = self._reading.get(channel_id)
+        if reading is None:
+            reading = self._reading[channel_id] = asyncio.ensure_future(
+                self._read_and_put(channel_id, read)
+            )
+        return await asyncio.shield(reading)  # one request going away cancels no one's read
+
+    async def _read_and_put(
+        self, channel_id: UUID, read: Callable[[], Awaitable[Known | None]]
+    ) -> Known | None:
+        try:
+            known = await read()
+            if known is not None:
+                self.put(known)
+            return known
+        finally:
+            del self._reading[channel_id]
+
 
 CHANNELS = ChannelCache()
 
 
 async def _known(db: Database, slug: str, channel_id: UUID) -> Known:
     """The channel the URL names, if it is a channel of the provider the URL names."""
-    known = CHANNELS.get(channel_id)
-    if known is None:
-        async with db.system_session() as session:
-            channel = await HookRepository(session).channel(channel_id)
-        if channel is None:
-            raise _no_channel(slug, channel_id)
-        provider = PROVIDERS[channel.provider]
-        known = Known(channel, provider, _config(provider, channel))
-        CHANNELS.put(known)
-    if known.channel.provider != PROVIDER_OF_SLUG.get(slug):
+    known = CHANNELS.get(channel_id) or await CHANNELS.read_once(
+        channel_id, lambda: _read_channel(db, channel_id)
+    )
+    if known is None or known.channel.provider != PROVIDER_OF_SLUG.get(slug):
         raise _no_channel(slug, channel_id)
     return known
+
+
+async def _read_channel(db: Database, channel_id: UUID) -> Known | None:
+    async with db.system_session() as session:
+        channel = await HookRepository(session).channel(channel_id)
+    if channel is None:
+        return None
+    provider = PROVIDERS[channel.provider]
+    return Known(channel, provider, _config(provider, channel))
 
 
 def _no_channel(slug: str, channel_id: UUID) -> NotFound:
