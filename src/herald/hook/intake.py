@@ -42,13 +42,15 @@ class _Waiting:
 class Intake:
     """The group-commit queue of one process and one database. Up to ``writers`` groups are
     written at once: while one commits, the next is already on its way, so requests do not
-    move in lockstep behind a single commit."""
+    move in lockstep behind a single commit. More writers make smaller groups, each paying a
+    statement and a commit: two measured cheaper per callback than four, and faster than
+    one."""
 
     def __init__(
         self,
         db: Database,
         *,
-        writers: int = 4,
+        writers: int = 2,
         max_rows: int = 500,
         max_bytes: int = 4 * 1024 * 1024,
     ) -> None:
