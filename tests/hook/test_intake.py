@@ -128,6 +128,22 @@ async def test_a_replay_of_a_stored_callback_changes_nothing(
     assert (after.id, after.received_at) == (before.id, before.received_at)
 
 
+async def test_a_callback_handed_over_as_the_writer_finishes_is_written(
+    db: Database, tenant: TenantFixture
+) -> None:
+    """Each store starts right after the previous one was answered, while the writer that
+    answered it is finishing: it must still be written, never left waiting."""
+    channel = await make_channel(db, tenant.id, "simulator")
+    intake = Intake(db, writers=1)
+
+    async def one_after_another() -> list[Outcome]:
+        return [await intake.store(_incoming(channel, f"s{i}", utcnow())) for i in range(5)]
+
+    outcomes = await asyncio.wait_for(one_after_another(), timeout=30)
+
+    assert outcomes == [Written(stored=True, channel_live=True)] * 5
+
+
 async def test_two_tenants_channels_in_one_group_stay_apart(
     db: Database, tenant: TenantFixture, other_tenant: TenantFixture
 ) -> None:

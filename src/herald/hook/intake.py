@@ -1,9 +1,9 @@
 """Group commit for the accept path: callbacks that arrive together are stored together.
 
-Every request hands its verified callback to its process's ``Intake`` and waits. One writer
-at a time takes everything waiting (up to ``max_rows`` and ``max_bytes``), stores it with
-one INSERT in one transaction, commits, and only then answers each waiting request; whatever
-arrived meanwhile is the next group. A lone callback is written at once, so an idle server
+Every request hands its verified callback to its process's ``Intake`` and waits. A writer
+takes everything waiting (up to ``max_rows`` and ``max_bytes``), stores it with one INSERT
+in one transaction, commits, and only then answers each waiting request; whatever arrived
+meanwhile is the next group. A lone callback is written at once, so an idle server
 adds no delay, while a busy one pays one statement and one commit for many callbacks instead
 of a connection, three round trips and a commit each.
 
@@ -20,6 +20,7 @@ import asyncio
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import structlog
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -67,9 +68,7 @@ class Intake:
         answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(event, answer))
         if len(self._writing) < self.writers:
-            writer = asyncio.create_task(self._write_all())
-            self._writing.add(writer)
-            writer.add_done_callback(self._writing.discard)
+            self._writing.add(asyncio.create_task(self._write_all()))
         return await answer
 
     async def _write_all(self) -> None:
@@ -82,9 +81,12 @@ class Intake:
                 group = self._next_group()
                 _answer(group, await self._write([w.event for w in group]))
         finally:
+            # Leave the set now, not in a done callback: a callback queued from here on must
+            # find room to start a writer, or it would wait for one that never comes.
+            self._writing.discard(cast("asyncio.Task[None]", asyncio.current_task()))
             for waiting in group:
                 waiting.answer.cancel()  # a no-op for those already answered
-            if len(self._writing) <= 1:
+            if not self._writing:
                 for waiting in self._waiting:
                     waiting.answer.cancel()
                 self._waiting = []
