@@ -5,7 +5,8 @@ by one ``herald worker``, end to end; baseline: the same server's ``/healthz``.
 callback (form body and ``X-Twilio-Signature`` over the channel's public status URL) is
 built before the clock starts; then they are posted ``CONCURRENCY`` at a time, and the clock
 runs until every message is ``delivered``: the accept path (channel read, signature check,
-one INSERT) and the processor (claim, parse, one UPDATE per batch, its events) together.
+a row in the next group commit) and the processor (claim, parse, one UPDATE per batch, its
+events) together.
 The baseline posts nothing: ``GET /healthz`` as many times, at the same concurrency.
 
 Reported besides the standard fields: ``p50_ms``/``p99_ms`` of accepting a callback (the
