@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from herald.cli import app as cli
 from herald.hook.flows import ProcessPolicy, process_once
 from herald.hook.models import WebhookEvent
+from herald.hook.repository import HookRepository
 from herald.hook.tasks import purge_old_events
 from herald.kit.database import Database
 from herald.kit.models import utcnow
@@ -328,3 +329,22 @@ async def test_retention_deletes_events_older_than_the_setting(
             select(func.count()).where(WebhookEvent.received_at < utcnow() - timedelta(days=90))
         )
     assert left == 0
+
+
+async def test_two_processors_share_the_work_without_waiting_for_each_other(
+    client: httpx.AsyncClient, db: Database, tenant: TenantFixture
+) -> None:
+    await _process(db)  # whatever earlier tests left due
+    channel = await make_channel(db, tenant.id, "simulator")
+    messages = [await make_message(db, channel, provider_id=f"sim_share_{i}") for i in range(6)]
+    await _post(client, *(sim_receipt(channel.id, f"sim_share_{i}", "delivered") for i in range(6)))
+
+    async with db.system_session() as session:  # another processor holds the oldest three
+        held = await HookRepository(session).claim(3, utcnow())
+        taken = await asyncio.wait_for(process_once(db, POLICY), timeout=30)
+
+    assert len(held) == 3 and taken == 3
+    statuses = [(await reload_message(db, m.id)).status for m in messages]
+    assert statuses == [S.sent] * 3 + [S.delivered] * 3
+    await _process(db)
+    assert [(await reload_message(db, m.id)).status for m in messages] == [S.delivered] * 6

@@ -1,6 +1,7 @@
-"""All SQL of the webhook domain. The accept path is one INSERT (the channel is read once per
-few seconds, see ``service``); it and the processor run as the owner — the processor because
-a batch spans tenants — and every row written takes its tenant from the channel."""
+"""All SQL of the webhook domain. The accept path is one INSERT per group of concurrent
+callbacks (``intake``; the channel is read once per few seconds, see ``service``); it and the
+processor run as the owner — the processor because a batch spans tenants — and every row
+written takes its tenant from the channel."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from sqlalchemy import Row, bindparam, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -78,14 +80,45 @@ _READ = select(*_CHANNEL_COLUMNS).where(Channel.id == bindparam("channel_id"))
 
 _STORE = text(
     """
-    INSERT INTO webhook_events (id, tenant_id, channel_id, provider, dedupe_key, event_ids,
-                                content_type, payload, received_at, next_attempt_at, attempts)
-    VALUES (:id, :tenant_id, :channel_id, :provider, :dedupe_key, :event_ids, :content_type,
-            :payload, :now, :now, 0)
-    ON CONFLICT (channel_id, dedupe_key) DO NOTHING
-    RETURNING id
+    WITH incoming AS (
+        SELECT *
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:channels AS uuid[]),
+                    CAST(:providers AS text[]), CAST(:keys AS text[]),
+                    CAST(:event_ids AS text[]), CAST(:content_types AS text[]),
+                    CAST(:payloads AS bytea[]), CAST(:received AS timestamptz[]))
+             WITH ORDINALITY
+             AS v(id, tenant_id, channel_id, provider, dedupe_key, event_ids, content_type,
+                  payload, received_at, ordinality)
+    ),
+    live AS (
+        SELECT c.id, c.tenant_id FROM channels c
+        WHERE c.id IN (SELECT channel_id FROM incoming)
+    ),
+    stored AS (
+        INSERT INTO webhook_events (id, tenant_id, channel_id, provider, dedupe_key, event_ids,
+                                    content_type, payload, received_at, next_attempt_at,
+                                    attempts)
+        SELECT i.id, i.tenant_id, i.channel_id, i.provider, i.dedupe_key,
+               ARRAY(SELECT jsonb_array_elements_text(CAST(i.event_ids AS jsonb))),
+               i.content_type, i.payload, i.received_at, i.received_at, 0
+        FROM incoming i
+        JOIN live l ON l.id = i.channel_id AND l.tenant_id = i.tenant_id
+        ORDER BY i.channel_id, i.dedupe_key
+        ON CONFLICT (channel_id, dedupe_key) DO NOTHING
+        RETURNING id
+    )
+    SELECT i.id IN (SELECT id FROM stored),
+           EXISTS (SELECT 1 FROM live l WHERE l.id = i.channel_id AND l.tenant_id = i.tenant_id)
+    FROM incoming i
+    ORDER BY i.ordinality
     """
 )
+"""Callbacks of any channels and tenants in one statement: each row says whether it was
+stored (not a replay, not a repeat of an earlier row of the same batch: ``ON CONFLICT DO
+NOTHING`` skips those) and whether its channel still exists. Each row's tenant is its
+channel's; a row whose channel is gone is not inserted, so it cannot fail the others. Rows
+are inserted in key order, so two groups holding the same keys wait for each other instead of
+deadlocking."""
 
 _CLAIM = text(
     """
@@ -135,30 +168,47 @@ _STATS = text(
 )
 
 
-async def store_event(
-    connection: AsyncConnection,
-    channel: HookChannel,
-    dedupe_key: str,
-    event_ids: Sequence[str],
-    content_type: str,
-    payload: bytes,
-    now: datetime,
-) -> bool:
-    """One INSERT of the raw callback on a bare connection (the accept path's one statement);
-    ``False`` when the channel already has its key (a replay), which changes nothing. The
-    tenant is the channel's, never the payload's."""
-    params = {
-        "id": new_id(),
-        "tenant_id": channel.tenant_id,
-        "channel_id": channel.id,
-        "provider": channel.provider,
-        "dedupe_key": dedupe_key,
-        "event_ids": list(event_ids),
-        "content_type": content_type,
-        "payload": payload,
-        "now": now,
-    }
-    return (await connection.scalar(_STORE, params)) is not None
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A verified callback to store: the tenant is its channel's, never the payload's."""
+
+    tenant_id: UUID
+    channel_id: UUID
+    provider: str
+    dedupe_key: str
+    event_ids: Sequence[str]
+    content_type: str
+    payload: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What storing one callback did: ``stored`` is false for a replay (nothing changed);
+    ``channel_live`` is false when its channel was deleted meanwhile (nothing stored)."""
+
+    stored: bool
+    channel_live: bool
+
+
+async def store_events(connection: AsyncConnection, events: Sequence[Incoming]) -> list[Written]:
+    """Store a batch of callbacks with one statement on a bare connection; one outcome per
+    event, in order. The caller commits."""
+    result = await connection.execute(
+        _STORE,
+        {
+            "ids": [new_id() for _ in events],
+            "tenants": [e.tenant_id for e in events],
+            "channels": [e.channel_id for e in events],
+            "providers": [e.provider for e in events],
+            "keys": [e.dedupe_key for e in events],
+            "event_ids": [orjson.dumps(list(e.event_ids)).decode() for e in events],
+            "content_types": [e.content_type for e in events],
+            "payloads": [e.payload for e in events],
+            "received": [e.received_at for e in events],
+        },
+    )
+    return [Written(bool(stored), bool(live)) for stored, live in result]
 
 
 class HookRepository(Repository):

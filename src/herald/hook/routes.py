@@ -3,7 +3,7 @@ signature authenticate them) and ``GET /v1/hooks/stats`` (Viewer)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -19,6 +19,12 @@ from herald.settings import Settings
 router = APIRouter(prefix="/v1/hooks", tags=["webhooks"])
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+NOT_STORED: dict[int | str, dict[str, Any]] = {
+    503: {
+        "description": "The callback could not be stored; it is not acknowledged, so the "
+        "provider sends it again."
+    }
+}
 
 
 async def _body(request: Request) -> bytes:
@@ -70,12 +76,14 @@ def _twiml(duplicate: bool) -> Response:
     return Response(TWIML, media_type="text/xml", headers=headers)
 
 
-@router.post("/twilio/{channel_id}/status", summary="Twilio status callback")
+@router.post("/twilio/{channel_id}/status", summary="Twilio status callback", responses=NOT_STORED)
 async def twilio_status(channel_id: UUID, request: Request, settings: AppSettings) -> Response:
     return _twiml(await _accept(request, "twilio", channel_id, settings))
 
 
-@router.post("/twilio/{channel_id}/inbound", summary="Twilio incoming message")
+@router.post(
+    "/twilio/{channel_id}/inbound", summary="Twilio incoming message", responses=NOT_STORED
+)
 async def twilio_inbound(channel_id: UUID, request: Request, settings: AppSettings) -> Response:
     return _twiml(await _accept(request, "twilio", channel_id, settings))
 
@@ -90,30 +98,44 @@ async def whatsapp_handshake(channel_id: UUID, request: Request) -> str:
     return await service.handshake(db, channel_id, request.query_params)
 
 
-@router.post("/whatsapp/{channel_id}", summary="WhatsApp Cloud API callback")
+@router.post("/whatsapp/{channel_id}", summary="WhatsApp Cloud API callback", responses=NOT_STORED)
 async def whatsapp(channel_id: UUID, request: Request, settings: AppSettings) -> HookAnswer:
     return _json(await _accept(request, "whatsapp", channel_id, settings))
 
 
-@router.get("/vonage/{channel_id}", summary="Vonage delivery receipt or incoming message (GET)")
-@router.post("/vonage/{channel_id}", summary="Vonage delivery receipt or incoming message")
+@router.get(
+    "/vonage/{channel_id}",
+    summary="Vonage delivery receipt or incoming message (GET)",
+    responses=NOT_STORED,
+)
+@router.post(
+    "/vonage/{channel_id}",
+    summary="Vonage delivery receipt or incoming message",
+    responses=NOT_STORED,
+)
 async def vonage(channel_id: UUID, request: Request, settings: AppSettings) -> HookAnswer:
     return _json(await _accept(request, "vonage", channel_id, settings))
 
 
-@router.get("/vonage/{channel_id}/inbound", summary="Vonage incoming message (GET)")
-@router.post("/vonage/{channel_id}/inbound", summary="Vonage incoming message")
+@router.get(
+    "/vonage/{channel_id}/inbound", summary="Vonage incoming message (GET)", responses=NOT_STORED
+)
+@router.post(
+    "/vonage/{channel_id}/inbound", summary="Vonage incoming message", responses=NOT_STORED
+)
 async def vonage_inbound(channel_id: UUID, request: Request, settings: AppSettings) -> HookAnswer:
     return _json(await _accept(request, "vonage", channel_id, settings))
 
 
-@router.get("/mitto/{channel_id}", summary="Mitto delivery report (GET)")
-@router.post("/mitto/{channel_id}", summary="Mitto delivery report")
+@router.get("/mitto/{channel_id}", summary="Mitto delivery report (GET)", responses=NOT_STORED)
+@router.post("/mitto/{channel_id}", summary="Mitto delivery report", responses=NOT_STORED)
 async def mitto(channel_id: UUID, request: Request, settings: AppSettings) -> HookAnswer:
     return _json(await _accept(request, "mitto", channel_id, settings))
 
 
-@router.post("/simulator/{channel_id}", summary="Simulator receipt or incoming message")
+@router.post(
+    "/simulator/{channel_id}", summary="Simulator receipt or incoming message", responses=NOT_STORED
+)
 async def simulator(channel_id: UUID, request: Request, settings: AppSettings) -> HookAnswer:
     return _json(await _accept(request, "simulator", channel_id, settings))
 

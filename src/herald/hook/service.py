@@ -1,15 +1,16 @@
 """Provider callbacks: verified with the provider's own scheme, stored raw, answered at once.
 
 The accept path does as little as it can — the channel (cached a few seconds), the signature,
-a parse for the event ids, one INSERT — so a provider is answered in milliseconds; applying
-the events is the processor's (``flows``).
+a parse for the event ids, a row in the next group commit (``intake``) — so a provider is
+answered in milliseconds; applying the events is the processor's (``flows``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,7 +22,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.hook.repository import HookChannel, HookRepository, store_event
+from herald.hook.intake import intake_of
+from herald.hook.repository import HookChannel, HookRepository, Incoming
 from herald.hook.schemas import HookStats
 from herald.kit.database import Database
 from herald.kit.errors import Forbidden, HeraldError, NotFound
@@ -42,6 +44,10 @@ PROVIDER_OF_SLUG: dict[str, str] = {slug: code for code, (slug, _) in HOOK_PATHS
 
 class PayloadTooLarge(HeraldError):
     status, title = 413, "Content too large"
+
+
+class NotStored(HeraldError):
+    status, title = 503, "Service unavailable"
 
 
 class Outcome(StrEnum):
@@ -70,12 +76,15 @@ class ChannelCache:
     """Channels by id for ``ttl`` seconds, in this process: callbacks come in bursts for the
     same few channels, and reading one (and decrypting its config) per callback would cost
     more than storing the callback. A changed secret applies within ``ttl`` (a provider
-    retries a callback refused meanwhile); unknown ids are never cached."""
+    retries a callback refused meanwhile); unknown ids are never cached. A channel missing
+    from the cache is read once however many requests miss it at the same moment (a burst
+    after an entry expired would otherwise read it once per request in flight)."""
 
     def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
         self.ttl = ttl
         self.size = size
         self._known: dict[UUID, tuple[float, Known]] = {}
+        self._reading: dict[UUID, asyncio.Future[Known | None]] = {}
 
     def get(self, channel_id: UUID) -> Known | None:
         hit = self._known.get(channel_id)
@@ -88,24 +97,49 @@ class ChannelCache:
             self._known.clear()
         self._known[known.channel.id] = (time.monotonic() + self.ttl, known)
 
+    async def read_once(
+        self, channel_id: UUID, read: Callable[[], Awaitable[Known | None]]
+    ) -> Known | None:
+        """``read()`` the channel and cache it, joining a read already under way."""
+        reading = self._reading.get(channel_id)
+        if reading is None:
+            reading = self._reading[channel_id] = asyncio.ensure_future(
+                self._read_and_put(channel_id, read)
+            )
+        return await asyncio.shield(reading)  # one request going away cancels no one's read
+
+    async def _read_and_put(
+        self, channel_id: UUID, read: Callable[[], Awaitable[Known | None]]
+    ) -> Known | None:
+        try:
+            known = await read()
+            if known is not None:
+                self.put(known)
+            return known
+        finally:
+            del self._reading[channel_id]
+
 
 CHANNELS = ChannelCache()
 
 
 async def _known(db: Database, slug: str, channel_id: UUID) -> Known:
     """The channel the URL names, if it is a channel of the provider the URL names."""
-    known = CHANNELS.get(channel_id)
-    if known is None:
-        async with db.system_session() as session:
-            channel = await HookRepository(session).channel(channel_id)
-        if channel is None:
-            raise _no_channel(slug, channel_id)
-        provider = PROVIDERS[channel.provider]
-        known = Known(channel, provider, _config(provider, channel))
-        CHANNELS.put(known)
-    if known.channel.provider != PROVIDER_OF_SLUG.get(slug):
+    known = CHANNELS.get(channel_id) or await CHANNELS.read_once(
+        channel_id, lambda: _read_channel(db, channel_id)
+    )
+    if known is None or known.channel.provider != PROVIDER_OF_SLUG.get(slug):
         raise _no_channel(slug, channel_id)
     return known
+
+
+async def _read_channel(db: Database, channel_id: UUID) -> Known | None:
+    async with db.system_session() as session:
+        channel = await HookRepository(session).channel(channel_id)
+    if channel is None:
+        return None
+    provider = PROVIDERS[channel.provider]
+    return Known(channel, provider, _config(provider, channel))
 
 
 def _no_channel(slug: str, channel_id: UUID) -> NotFound:
@@ -146,7 +180,8 @@ async def accept(
 ) -> Outcome:
     """Verify and store one callback. ``url`` is the public URL it was posted to (what the
     provider signed). A refused signature is counted and logged (never the payload) and
-    stores nothing. A stored callback is one INSERT, on a bare connection."""
+    stores nothing. A callback is answered once its row is committed; a failed write answers
+    503 (the provider retries)."""
     known = await _known(db, slug, channel_id)
     channel = known.channel
     if not known.provider.verify(known.config, url, headers, payload):
@@ -163,15 +198,27 @@ async def accept(
         return Outcome.rejected
     events = known.provider.parse(known.config, payload, content_type)
     event_ids = [event.event_id for event in events]
-    key = dedupe_key(event_ids, payload)
-    try:
-        async with db.engine.begin() as connection:
-            stored = await store_event(
-                connection, channel, key, event_ids[:1000], content_type[:200], payload, now
-            )
-    except IntegrityError as exc:  # the channel was deleted since it was cached
-        raise _no_channel(slug, channel_id) from exc
-    return Outcome.stored if stored else Outcome.duplicate
+    incoming = Incoming(
+        tenant_id=channel.tenant_id,
+        channel_id=channel.id,
+        provider=channel.provider,
+        dedupe_key=dedupe_key(event_ids, payload),
+        event_ids=event_ids[:1000],
+        content_type=content_type[:200],
+        payload=payload,
+        received_at=now,
+    )
+    written = await intake_of(db).store(incoming)
+    if isinstance(written, IntegrityError):  # the channel was deleted as the row was written
+        raise _no_channel(slug, channel_id) from written
+    if isinstance(written, Exception):
+        raise NotStored(
+            "The callback could not be stored and is not acknowledged; the provider will "
+            "send it again."
+        ) from written
+    if not written.channel_live:  # the channel was deleted since it was cached
+        raise _no_channel(slug, channel_id)
+    return Outcome.stored if written.stored else Outcome.duplicate
 
 
 def rejected(slug: str) -> Forbidden:

@@ -59,20 +59,36 @@ class Change:
 
 _LOCATE = text(
     """
-    SELECT v.idx, m.id, m.tenant_id, m.contact_id, m.campaign_id, m.status,
+    WITH v AS (
+        SELECT *
+        FROM unnest(CAST(:idx AS integer[]), CAST(:tenants AS uuid[]),
+                    CAST(:channels AS uuid[]), CAST(:provider_ids AS text[]),
+                    CAST(:refs AS uuid[]))
+             AS v(idx, tenant_id, channel_id, provider_id, ref)
+    ),
+    matched AS (
+        SELECT v.idx, m.id
+        FROM v JOIN messages m
+          ON m.channel_id = v.channel_id AND m.provider_message_id = v.provider_id
+         AND m.tenant_id = v.tenant_id AND m.direction = 'outbound'
+        UNION ALL
+        SELECT v.idx, m.id
+        FROM v JOIN messages m
+          ON m.id = v.ref AND m.provider_message_id IS NULL
+         AND m.tenant_id = v.tenant_id AND m.channel_id = v.channel_id
+         AND m.direction = 'outbound'
+    )
+    SELECT matched.idx, m.id, m.tenant_id, m.contact_id, m.campaign_id, m.status,
            m.provider_message_id, m.cost_micros
-    FROM unnest(CAST(:idx AS integer[]), CAST(:tenants AS uuid[]), CAST(:channels AS uuid[]),
-                CAST(:provider_ids AS text[]), CAST(:refs AS uuid[]))
-         AS v(idx, tenant_id, channel_id, provider_id, ref)
-    JOIN messages m
-      ON m.tenant_id = v.tenant_id AND m.channel_id = v.channel_id
-     AND m.direction = 'outbound'
-     AND (m.provider_message_id = v.provider_id
-          OR (v.ref IS NOT NULL AND m.id = v.ref AND m.provider_message_id IS NULL))
+    FROM matched JOIN messages m ON m.id = matched.id
     ORDER BY m.id
     FOR UPDATE OF m
     """
 )
+"""A receipt matches by the provider's id, or by Herald's own id where no provider id was
+recorded: two index lookups joined by ``UNION ALL`` (a message can only match one way), as
+one ``OR`` in a join condition would compare every receipt with every message of the
+channel."""
 
 _APPLY = text(
     """

@@ -5,13 +5,16 @@ by one ``herald worker``, end to end; baseline: the same server's ``/healthz``.
 callback (form body and ``X-Twilio-Signature`` over the channel's public status URL) is
 built before the clock starts; then they are posted ``CONCURRENCY`` at a time, and the clock
 runs until every message is ``delivered``: the accept path (channel read, signature check,
-one INSERT) and the processor (claim, parse, one UPDATE per batch, its events) together.
+a row in the next group commit) and the processor (claim, parse, one UPDATE per batch, its
+events) together.
 The baseline posts nothing: ``GET /healthz`` as many times, at the same concurrency.
 
 Reported besides the standard fields: ``p50_ms``/``p99_ms`` of accepting a callback (the
 answer the provider waits for), the healthz ones, ``accepted_rate`` (callbacks per second
-over the posting phase alone), ``delivered`` (must equal ``units``) and ``worker_cpu_ms_per_
-receipt`` and ``api_cpu_ms_per_receipt``.
+over the posting phase alone), ``delivered`` (must equal ``units``), and the CPU each
+process spent per receipt (``api_…``, ``worker_…``, ``database_cpu_ms_per_receipt``: the
+database server counts every session on it, so it is only meaningful on a server of its own)
+and per healthz request (``api_cpu_ms_per_healthz``).
 """
 
 from __future__ import annotations
@@ -184,8 +187,27 @@ def _percentiles(latencies: list[float], prefix: str = "") -> dict[str, float]:
 
 
 def _cpu(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
+    """CPU seconds of a process and its children (uvicorn's worker processes)."""
+    process = psutil.Process(pid)
+    return sum(_own_cpu(p) for p in (process, *process.children(recursive=True)))
+
+
+def _own_cpu(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
     return float(times.user + times.system)
+
+
+async def _database_pid(ctx: BenchContext) -> int:
+    """The PostgreSQL server's main process (its children are the backends, the WAL writer…)."""
+    async with ctx.db.system_session() as session:
+        backend = int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
+    parent = psutil.Process(backend).parent()
+    if parent is None:
+        raise RuntimeError("the database backend has no parent process")
+    return int(parent.pid)
 
 
 async def run(ctx: BenchContext, size: int) -> Measurement:
@@ -198,6 +220,7 @@ async def run(ctx: BenchContext, size: int) -> Measurement:
 async def _measure(ctx: BenchContext, size: int) -> Measurement:
     channel_id = await _setup(ctx)
     await _sent(ctx, channel_id, "SMb", size)
+    database_pid = await _database_pid(ctx)
     async with api_server(ctx) as (base, api_pid), _worker(ctx) as worker:
         url = status_url(base, "twilio", channel_id) or ""
         warmup = _callbacks(url, "SMw", WARMUP)
@@ -207,16 +230,21 @@ async def _measure(ctx: BenchContext, size: int) -> Measurement:
             await _get_all(http, f"{base}/healthz", WARMUP)
             await _post_all(http, url, warmup)
             await _wait_delivered(ctx, channel_id, "SMw", WARMUP, worker)
+            healthz_before = _cpu(api_pid)
             started = time.perf_counter()
             baseline = await _get_all(http, f"{base}/healthz", size)
             baseline_seconds = time.perf_counter() - started
-            api_before, worker_before = _cpu(api_pid), _cpu(worker.pid)
+            healthz_cpu = _cpu(api_pid) - healthz_before
+            pids = (api_pid, worker.pid, database_pid)
+            before = [_cpu(pid) for pid in pids]
             started = time.perf_counter()
             latencies = await _post_all(http, url, callbacks)
             posted = time.perf_counter() - started
             delivered = await _wait_delivered(ctx, channel_id, "SMb", size, worker)
             seconds = time.perf_counter() - started
-            api_cpu, worker_cpu = _cpu(api_pid) - api_before, _cpu(worker.pid) - worker_before
+            api_cpu, worker_cpu, database_cpu = (
+                _cpu(pid) - cpu for pid, cpu in zip(pids, before, strict=True)
+            )
     extra: dict[str, Any] = {
         **_percentiles(latencies),
         **_percentiles(baseline, "healthz_"),
@@ -224,6 +252,8 @@ async def _measure(ctx: BenchContext, size: int) -> Measurement:
         "delivered": delivered,
         "concurrency": CONCURRENCY,
         "api_cpu_ms_per_receipt": round(api_cpu * 1000 / size, 3),
+        "api_cpu_ms_per_healthz": round(healthz_cpu * 1000 / size, 3),
         "worker_cpu_ms_per_receipt": round(worker_cpu * 1000 / size, 3),
+        "database_cpu_ms_per_receipt": round(database_cpu * 1000 / size, 3),
     }
     return Measurement(size, seconds, baseline_seconds, unit="receipts", extra=extra)
