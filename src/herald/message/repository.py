@@ -196,7 +196,10 @@ class MessageRepository(Repository):
         ``None``): the unique constraint, not a prior read, decides between racing requests."""
         stmt = insert(Message).values(**values)
         if values.get("idempotency_key") is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+            stmt = stmt.on_conflict_do_nothing(
+                index_elements=["tenant_id", "idempotency_key"],
+                index_where=Message.idempotency_key.is_not(None),
+            )
         inserted: Message | None = await self.session.scalar(stmt.returning(Message))
         return inserted
 
