@@ -506,8 +506,9 @@ class CampaignRepository(Repository):
     async def launch(self, launch: Launch, where: Sequence[ColumnElement[bool]]) -> int:
         """Materialize the audience into queued messages in one statement; a contact who has
         this round's message already is skipped (a double launch adds nothing)."""
-        result = await self.session.execute(launch_statement(launch, where))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        stmt = launch_statement(launch, where).returning(Message.id).cte("added")
+        added = await self.session.scalar(select(func.count()).select_from(stmt))
+        return int(added or 0)
 
     async def hold_senders(self, tenant_id: UUID, channel_ids: Sequence[UUID]) -> None:
         """Lock the tenant and the launch's channels against deletion until the transaction
