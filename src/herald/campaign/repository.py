@@ -314,7 +314,7 @@ def launch_statement(launch: Launch, where: Sequence[ColumnElement[bool]]) -> An
             rows,
         )
         .on_conflict_do_nothing(
-            index_elements=["tenant_id", "campaign_id", "campaign_round", "contact_id"]
+            index_elements=["tenant_id", "contact_id", "campaign_id", "campaign_round"]
         )
     )
     return stmt

@@ -58,7 +58,8 @@ class Message(IdMixin, TenantScopedMixin, TimestampMixin, Base):
             unique=True,
             postgresql_where=text("idempotency_key IS NOT NULL"),
         ),
-        UniqueConstraint("tenant_id", "campaign_id", "campaign_round", "contact_id"),
+        UniqueConstraint("tenant_id", "contact_id", "campaign_id", "campaign_round"),
+        # Also the index of a contact's messages (history, inbox, erasure): see migration 0023.
         Index("ix_messages_tenant_id_campaign_id_status", "tenant_id", "campaign_id", "status"),
         Index(
             "ix_messages_due",
@@ -66,7 +67,6 @@ class Message(IdMixin, TenantScopedMixin, TimestampMixin, Base):
             postgresql_where=text("status = 'queued'"),
         ),
         Index("ix_messages_tenant_id_created_at", "tenant_id", "created_at"),
-        Index("ix_messages_tenant_id_contact_id", "tenant_id", "contact_id"),
         Index("ix_messages_channel_id_provider_message_id", "channel_id", "provider_message_id"),
     )
 

@@ -1,5 +1,6 @@
 """messages: no per-row foreign-key checks, what they did on delete kept by statement triggers;
-the idempotency key indexed only where there is one
+the idempotency key indexed only where there is one; one index for a contact's messages and
+for one message per campaign round and contact
 
 A campaign launch writes up to a million ``messages`` rows in one statement, and each foreign
 key on the table ran a lookup (and a row lock) per inserted row: 39% of the launch's time
@@ -14,9 +15,14 @@ kept, once per statement:
 
 Campaigns are deleted only as drafts, which have no messages (the service refuses the rest).
 
-On a large table: dropping the constraints is instant; the partial index is built before the
-old constraint is dropped. In production build it first by hand with ``CREATE UNIQUE INDEX
-CONCURRENTLY uq_messages_tenant_id_idempotency_key_partial …`` and rename it; see the decision.
+The unique key of a campaign's messages leads with the contact, (tenant, contact, campaign,
+round): it still decides ``ON CONFLICT`` (the columns are the same) and now also serves every
+lookup of a contact's messages, so ``ix_messages_tenant_id_contact_id`` goes.
+
+On a large table: dropping constraints and indexes is instant; each new index is built before
+what it replaces is dropped. In production build them first with ``CREATE UNIQUE INDEX
+CONCURRENTLY`` under the names below (this migration then finds them and only swaps); see
+docs/decisions.md.
 
 Revision ID: 0023
 Revises: 0022
@@ -25,7 +31,6 @@ Create Date: 2026-12-01 10:00:00
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
@@ -71,6 +76,9 @@ TRIGGERS = (
 )
 
 IDEMPOTENCY_INDEX = "uq_messages_tenant_id_idempotency_key"
+ROUND_KEY = "uq_messages_tenant_id_contact_id_campaign_id_campaign_round"
+OLD_ROUND_KEY = "uq_messages_tenant_id_campaign_id_campaign_round_contact_id"
+CONTACT_INDEX = "ix_messages_tenant_id_contact_id"
 
 
 def upgrade() -> None:
@@ -85,18 +93,27 @@ def upgrade() -> None:
             f"CREATE TRIGGER {function} AFTER DELETE ON {table} "
             f"REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
         )
-    op.create_index(
-        f"{IDEMPOTENCY_INDEX}_partial",
-        "messages",
-        ["tenant_id", "idempotency_key"],
-        unique=True,
-        postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+    op.execute(
+        f"CREATE UNIQUE INDEX IF NOT EXISTS {IDEMPOTENCY_INDEX}_partial "
+        "ON messages (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL"
     )
     op.drop_constraint(IDEMPOTENCY_INDEX, "messages", type_="unique")
     op.execute(f"ALTER INDEX {IDEMPOTENCY_INDEX}_partial RENAME TO {IDEMPOTENCY_INDEX}")
+    op.execute(
+        f"CREATE UNIQUE INDEX IF NOT EXISTS {ROUND_KEY} "
+        "ON messages (tenant_id, contact_id, campaign_id, campaign_round)"
+    )
+    op.drop_constraint(OLD_ROUND_KEY, "messages", type_="unique")
+    op.execute(f"ALTER TABLE messages ADD CONSTRAINT {ROUND_KEY} UNIQUE USING INDEX {ROUND_KEY}")
+    op.drop_index(CONTACT_INDEX, table_name="messages")
 
 
 def downgrade() -> None:
+    op.create_index(CONTACT_INDEX, "messages", ["tenant_id", "contact_id"])
+    op.drop_constraint(ROUND_KEY, "messages", type_="unique")
+    op.create_unique_constraint(
+        OLD_ROUND_KEY, "messages", ["tenant_id", "campaign_id", "campaign_round", "contact_id"]
+    )
     op.drop_index(IDEMPOTENCY_INDEX, table_name="messages")
     op.create_unique_constraint(IDEMPOTENCY_INDEX, "messages", ["tenant_id", "idempotency_key"])
     for table, function, _ in TRIGGERS:
