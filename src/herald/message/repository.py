@@ -125,10 +125,15 @@ def _between(
 
 
 class MessageRepository(Repository):
-    async def channel(self, tenant_id: UUID, channel_id: UUID) -> Channel | None:
-        return await self.session.scalar(
-            select(Channel).where(Channel.tenant_id == tenant_id, Channel.id == channel_id)
-        )
+    async def channel(
+        self, tenant_id: UUID, channel_id: UUID, *, hold: bool = False
+    ) -> Channel | None:
+        """The channel; ``hold`` keeps it from being deleted until the transaction ends (``FOR
+        KEY SHARE``, what a foreign key check did: ``messages`` has none, see migration 0023)."""
+        stmt = select(Channel).where(Channel.tenant_id == tenant_id, Channel.id == channel_id)
+        if hold:
+            stmt = stmt.with_for_update(read=True, key_share=True)
+        return await self.session.scalar(stmt)
 
     async def get(self, tenant_id: UUID, message_id: UUID) -> Message | None:
         return await self.session.scalar(
