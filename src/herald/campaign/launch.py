@@ -196,6 +196,7 @@ async def run(session: AsyncSession, plan_: Plan) -> int:
     if "phones" in audience:
         await repo.contacts_for_numbers(plan_.tenant.id, audience["phones"])
     where: list[ColumnElement[bool]] = plan_.parts.all()
+    await repo.hold_senders(plan_.tenant.id, [s.channel_id for s in plan_.launch.senders])
     added = await repo.launch(plan_.launch, where)
     for composed in plan_.composed:
         if composed.source is not None:

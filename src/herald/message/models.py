@@ -10,7 +10,6 @@ from uuid import UUID
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -52,13 +51,15 @@ class Message(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     """Its own log (statuses, times, events): the audit log's flush listener skips it."""
     __personal_data__ = frozenset({"to_address", "from_address", "body", "template"})
     __table_args__ = (
-        UniqueConstraint("tenant_id", "idempotency_key"),
-        UniqueConstraint("tenant_id", "campaign_id", "campaign_round", "contact_id"),
-        ForeignKeyConstraint(
-            ["tenant_id", "campaign_id"],
-            ["campaigns.tenant_id", "campaigns.id"],
-            name="fk_messages_campaign",
+        Index(
+            "uq_messages_tenant_id_idempotency_key",
+            "tenant_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
         ),
+        UniqueConstraint("tenant_id", "contact_id", "campaign_id", "campaign_round"),
+        # Also the index of a contact's messages (history, inbox, erasure): see migration 0023.
         Index("ix_messages_tenant_id_campaign_id_status", "tenant_id", "campaign_id", "status"),
         Index(
             "ix_messages_due",
@@ -66,21 +67,24 @@ class Message(IdMixin, TenantScopedMixin, TimestampMixin, Base):
             postgresql_where=text("status = 'queued'"),
         ),
         Index("ix_messages_tenant_id_created_at", "tenant_id", "created_at"),
-        Index("ix_messages_tenant_id_contact_id", "tenant_id", "contact_id"),
         Index("ix_messages_channel_id_provider_message_id", "channel_id", "provider_message_id"),
     )
 
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    """Not indexed alone: the indexes above start with it where a tenant reads."""
-    channel_id: Mapped[UUID] = mapped_column(ForeignKey("channels.id", ondelete="RESTRICT"))
-    contact_id: Mapped[UUID | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    tenant_id: Mapped[UUID] = mapped_column()
+    """Not indexed alone: the indexes above start with it where a tenant reads. No foreign
+    key on this table (a launch writes a million rows; see migration 0023): the writers take
+    their ids from rows they read, and statement triggers on the other tables do what the
+    keys did on delete (a tenant's messages go with it, a channel with messages stays, a
+    deleted contact's messages keep no ``contact_id``)."""
+    channel_id: Mapped[UUID]
+    contact_id: Mapped[UUID | None]
     campaign_id: Mapped[UUID | None]
-    """Same-tenant foreign key (``fk_messages_campaign``)."""
+    """Campaigns are deleted only as drafts, which have no messages."""
     campaign_round: Mapped[int] = mapped_column(default=0, server_default="0")
     """A recurring campaign's run number or a drip campaign's step: one message per round."""
     variant_id: Mapped[UUID | None]
-    """The campaign variant it carries. No foreign key: a launch writes a million rows, and
-    variants are only replaced while their campaign is a draft, without messages."""
+    """The campaign variant it carries; variants are only replaced while their campaign is a
+    draft, without messages."""
     direction: Mapped[Direction] = mapped_column(str_enum(Direction), default=Direction.outbound)
     purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose), default=Purpose.transactional)
     to_address: Mapped[str | None] = mapped_column(String(32))

@@ -125,10 +125,15 @@ def _between(
 
 
 class MessageRepository(Repository):
-    async def channel(self, tenant_id: UUID, channel_id: UUID) -> Channel | None:
-        return await self.session.scalar(
-            select(Channel).where(Channel.tenant_id == tenant_id, Channel.id == channel_id)
-        )
+    async def channel(
+        self, tenant_id: UUID, channel_id: UUID, *, hold: bool = False
+    ) -> Channel | None:
+        """The channel; ``hold`` keeps it from being deleted until the transaction ends (``FOR
+        KEY SHARE``, what a foreign key check did: ``messages`` has none, see migration 0023)."""
+        stmt = select(Channel).where(Channel.tenant_id == tenant_id, Channel.id == channel_id)
+        if hold:
+            stmt = stmt.with_for_update(read=True, key_share=True)
+        return await self.session.scalar(stmt)
 
     async def get(self, tenant_id: UUID, message_id: UUID) -> Message | None:
         return await self.session.scalar(
@@ -196,7 +201,10 @@ class MessageRepository(Repository):
         ``None``): the unique constraint, not a prior read, decides between racing requests."""
         stmt = insert(Message).values(**values)
         if values.get("idempotency_key") is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+            stmt = stmt.on_conflict_do_nothing(
+                index_elements=["tenant_id", "idempotency_key"],
+                index_where=Message.idempotency_key.is_not(None),
+            )
         inserted: Message | None = await self.session.scalar(stmt.returning(Message))
         return inserted
 

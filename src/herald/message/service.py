@@ -73,7 +73,7 @@ async def create_message(
         earlier = await repo.by_key(tenant_id, idempotency_key)
         if earlier is not None:
             return _same_request(tenant, earlier, data)
-    channel = await repo.channel(tenant_id, data.channel_id)
+    channel = await repo.channel(tenant_id, data.channel_id, hold=True)
     if channel is None:
         raise NotFound(f"No channel {data.channel_id}; list yours with GET /v1/channels.")
     _check_medium(channel, data)

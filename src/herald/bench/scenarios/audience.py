@@ -3,13 +3,14 @@
 One tenant gets ``size`` eligible contacts (UK and US numbers, a zone on one in four) plus
 about a tenth more that the rules must leave out: opted out, on the do-not-contact list, or
 messaged inside the window of an active suppression rule. Seeded once per bench database with
-``INSERT … SELECT generate_series``, then ``VACUUM ANALYZE``.
+``INSERT … SELECT generate_series``, then ``VACUUM ANALYZE``; contact ids are time-ordered
+UUIDv7, as imports and the API make them (random ones would scatter every index insert).
 
 Timed: ``herald.campaign.service.launch`` in a tenant-scoped transaction (row-level security
 on), commit included: eligibility, quiet-hours send times per zone and law, the A/B split,
 prices, the ``INSERT … SELECT`` and the indexes of ``messages``. Baseline, in the same run: a
 bare ``INSERT … SELECT`` of as many rows from ``contacts`` into an unindexed copy of
-``messages``, as the owner.
+``messages``, as the owner, its ids made as the launch makes them (one block per statement).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from herald.campaign import service
 from herald.campaign.schemas import CampaignCreate
 from herald.channel.models import Channel
 from herald.contact.models import ChannelKind
+from herald.imports.repository import UUID7_SQL
 from herald.kit.crypto import load_keyring, use_keyring
-from herald.kit.ids import new_id
+from herald.kit.ids import id_block, new_id
 from herald.kit.models import utcnow
 from herald.settings import Settings
 from herald.tenant.flows import onboard_tenant
@@ -39,10 +41,10 @@ LEFT_OUT_EVERY = 10
 """One contact in ten is left out: by opt-out, do-not-contact or suppression, in turn."""
 
 SEED = text(
-    """
+    f"""
     INSERT INTO contacts (id, tenant_id, phone_e164, sms_status, timezone, last_sent_at,
                           created_at, updated_at)
-    SELECT gen_random_uuid(), :tenant_id,
+    SELECT {UUID7_SQL}, :tenant_id,
            CASE WHEN i % 2 = 0 THEN '+4479' || lpad(i::text, 8, '0')
                 ELSE '+1' || (ARRAY['201','305','415','646'])[1 + i % 4]
                      || (2000000 + i % 8000000)::text END,
@@ -51,7 +53,7 @@ SEED = text(
            CASE WHEN i % :every = 3 THEN now() - interval '1 day' END,
            now(), now()
     FROM generate_series(1, :count) AS i
-    """
+    """  # noqa: S608 - constant
 )
 DNC = text(
     """
@@ -79,7 +81,8 @@ BASELINE = text(
     INSERT INTO audience_baseline (id, tenant_id, channel_id, contact_id, campaign_id,
         direction, purpose, to_address, from_address, body, status, next_attempt_at,
         queued_at, created_at, updated_at)
-    SELECT gen_random_uuid(), tenant_id, :channel_id, id, :campaign_id, 'outbound',
+    SELECT (:id_high || to_hex(:id_low + row_number() OVER ()))::uuid, tenant_id, :channel_id,
+           id, :campaign_id, 'outbound',
            'marketing', phone_e164, '+15550001111', 'Spring sale. Reply STOP to opt out',
            'queued', now(), now(), now(), now()
     FROM contacts WHERE tenant_id = :tenant_id
@@ -157,10 +160,13 @@ async def _measure(ctx: BenchContext, size: int) -> Measurement:
 
     async with ctx.db.system_session() as session:
         await session.execute(BASELINE_TABLE)
+        id_high, id_low = id_block()
         started = time.perf_counter()
         await session.execute(
             BASELINE,
             {
+                "id_high": id_high,
+                "id_low": id_low,
                 "tenant_id": tenant_id,
                 "channel_id": channel_id,
                 "campaign_id": campaign_id,
