@@ -423,6 +423,11 @@ def effective_status(conversation: Conversation, now: datetime) -> ConversationS
 async def list_conversations(
     session: AsyncSession, tenant_id: UUID, filters: ConversationFilters, params: PageParams
 ) -> Page[ConversationRead]:
+    if filters.assigned_to is not None and filters.unassigned:
+        raise Unprocessable(
+            "Filter by 'assigned_to' or 'unassigned', not both: no conversation is assigned "
+            "to someone and to no one."
+        )
     found = await InboxRepository(session).conversations(tenant_id, filters, params, utcnow())
     return Page(items=await read_all(session, found.items), next_cursor=found.next_cursor)
 
@@ -483,6 +488,11 @@ async def update_conversation(
 ) -> Conversation:
     """Assign (to a member of the account, or ``null``), change the status, set the tags."""
     conversation = await get_conversation(session, tenant_id, conversation_id, for_update=True)
+    if data.snoozed_until is not None and data.snoozed_until <= utcnow():
+        raise Unprocessable(
+            f"'snoozed_until' ({data.snoozed_until.isoformat()}) has passed: a snooze ends in "
+            "the future; to reopen the conversation now, set status 'open'."
+        )
     sent = data.model_fields_set
     if "assigned_to" in sent:
         if data.assigned_to is not None:
