@@ -1,14 +1,18 @@
 """Scenario ``inbox``: the first page of a busy tenant's inbox, over ``size`` messages.
 
 The tenant gets ``size`` messages (half inbound) with ``size / 20`` contacts, one conversation
-each (a third unread, a sixth closed, a tenth tagged), seeded once per bench database with
-set-based ``INSERT … SELECT`` and ``VACUUM ANALYZE``.
+each (a third unread, a sixth closed, some snoozed, a quarter assigned, a tenth tagged); every
+twentieth message goes to one contact, whose thread is the busy one. Seeded once per bench
+database with set-based ``INSERT … SELECT`` and ``VACUUM ANALYZE``.
 
 Timed: ``list_conversations`` — the service behind ``GET /v1/conversations`` — for the open,
 unread conversations, first page of 50 and the page after it, in a tenant-scoped transaction
 (row-level security on), previews included. Baseline: the same rows from the plainest
 hand-written ``SELECT … ORDER BY … LIMIT`` over ``conversations``, run as the owner. Listing
 never reads an aggregate of ``messages``, so its time should not grow with them.
+
+Also reported (``extra``, medians in ms): each filter's first and next page (``list_ms``), and
+the busy thread's newest page, the page after it and a page half way down (``thread_ms``).
 """
 
 from __future__ import annotations
