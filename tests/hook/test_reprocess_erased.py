@@ -1,5 +1,6 @@
-"""Reprocessing leaves alone the callbacks blanked when their sender was erased: there is
-nothing left in them to apply, and their mark says why they are empty."""
+"""Callbacks blanked when their sender was erased: reprocessing leaves them alone (nothing
+is left in them to apply, and their mark says why they are empty), and the stats do not count
+them as failed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from herald.cli import app as cli
 from herald.hook.repository import BLANKED
 from herald.hook.service import forget_number
+from herald.kit.context import Role
 from herald.kit.database import Database
 from tests.conftest import TenantFixture
 from tests.hook.helpers import make_channel, process_all, stored_events, twilio_inbound
@@ -51,3 +53,22 @@ async def test_a_blanked_callback_is_not_requeued(
     [other] = await stored_events(db, kept.id)
     assert other.payload != b"" and other.error is None
     assert other.processed_at is not None and other.attempts == 2
+
+
+async def test_a_blanked_callback_is_not_counted_as_failed(
+    client: httpx.AsyncClient, db: Database, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
+    channel = await make_channel(db, tenant.id, "twilio")
+    callback = twilio_inbound(channel.id, f"SM{channel.id.hex}", "Hello", SENDER)
+    await client.post(callback.path, content=callback.body, headers=callback.headers)
+    await process_all(db)
+    async with db.tenant_session(tenant.id) as session:
+        await forget_number(session, tenant.id, SENDER)
+
+    answer = await client.get("/v1/hooks/stats", headers=await tenant.key_for(Role.viewer))
+
+    assert answer.status_code == 200, answer.text
+    [stats] = [s for s in answer.json()["items"] if s["channel_id"] == str(channel.id)]
+    assert (stats["received"], stats["pending"], stats["failed"]) == (1, 0, 0)
+    theirs = await client.get("/v1/hooks/stats", headers=other_tenant.headers)
+    assert str(channel.id) not in {s["channel_id"] for s in theirs.json()["items"]}

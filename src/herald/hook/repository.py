@@ -127,7 +127,8 @@ _STATS = text(
     """
     SELECT c.id, c.provider,
            count(e.id), count(e.id) FILTER (WHERE e.processed_at IS NULL),
-           count(e.id) FILTER (WHERE e.processed_at IS NOT NULL AND e.error IS NOT NULL),
+           count(e.id) FILTER (WHERE e.processed_at IS NOT NULL AND e.error IS NOT NULL
+                               AND e.error <> :blanked),
            COALESCE(max(r.count), 0), max(e.received_at), max(r.last_at)
     FROM channels c
     LEFT JOIN webhook_events e ON e.tenant_id = c.tenant_id AND e.channel_id = c.id
@@ -241,7 +242,7 @@ class HookRepository(Repository):
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def stats(self, tenant_id: UUID) -> list[ChannelStats]:
-        rows = await self.session.execute(_STATS, {"tenant_id": tenant_id})
+        rows = await self.session.execute(_STATS, {"tenant_id": tenant_id, "blanked": BLANKED})
         return [ChannelStats(*row) for row in rows]
 
     async def templates(
