@@ -65,3 +65,36 @@ async def test_a_snooze_must_end_in_the_future(
     assert (await client.patch(path, json=soon, headers=other_tenant.headers)).status_code == 404
     snoozed = await client.patch(path, json=soon, headers=agent)
     assert snoozed.status_code == 200 and snoozed.json()["status"] == "snoozed"
+
+
+async def test_a_tag_filter_is_read_as_tags_are_stored(
+    client: httpx.AsyncClient,
+    db: Database,
+    tenant: TenantFixture,
+    other_tenant: TenantFixture,
+    sms: Channel,
+) -> None:
+    """Tags are kept without surrounding spaces, so the filter drops them too; a blank tag
+    names nothing and is refused, as on contacts."""
+    await receive(db, sms, [sms_inbound(sms, phone(), "tag me")])
+    listed = await client.get(
+        "/v1/conversations", params={"channel_id": str(sms.id)}, headers=tenant.headers
+    )
+    [item] = listed.json()["items"]
+    tagged = await client.patch(
+        f"/v1/conversations/{item['id']}",
+        json={"tags": [" vip "]},
+        headers=await tenant.key_for(Role.agent),
+    )
+    assert tagged.json()["tags"] == ["vip"]
+    viewer = await tenant.key_for(Role.viewer)
+
+    padded = await client.get("/v1/conversations", params={"tag": " vip "}, headers=viewer)
+    blank = await client.get("/v1/conversations", params={"tag": "  "}, headers=viewer)
+    theirs = await client.get(
+        "/v1/conversations", params={"tag": " vip "}, headers=other_tenant.headers
+    )
+
+    assert [c["id"] for c in padded.json()["items"]] == [item["id"]]
+    assert blank.status_code == 422 and "tag" in blank.text
+    assert theirs.status_code == 200 and theirs.json()["items"] == []

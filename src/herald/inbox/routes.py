@@ -8,6 +8,8 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from herald.auth.dependencies import Admin, Agent, Viewer
 from herald.inbox import service
@@ -43,14 +45,17 @@ async def conversation_filters(
     channel_id: Annotated[UUID | None, Query()] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
 ) -> ConversationFilters:
-    return ConversationFilters(
-        status=status,
-        assigned_to=assigned_to,
-        unassigned=unassigned,
-        unread=unread,
-        channel_id=channel_id,
-        tag=tag,
-    )
+    try:
+        return ConversationFilters(
+            status=status,
+            assigned_to=assigned_to,
+            unassigned=unassigned,
+            unread=unread,
+            channel_id=channel_id,
+            tag=tag,
+        )
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
 
 
 @conversations.get(
