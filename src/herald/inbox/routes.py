@@ -29,6 +29,7 @@ from herald.inbox.schemas import (
     ThreadMessage,
 )
 from herald.kit.pagination import Page, PageParams, page_of, page_params
+from herald.message.routes import IdempotencyKey
 from herald.message.schemas import MessageRead
 
 conversations = APIRouter(prefix="/v1/conversations", tags=["inbox"])
@@ -132,8 +133,15 @@ async def download_media(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Answer: SMS free text; WhatsApp free text inside the 24-hour window, else a template",
 )
-async def reply(conversation_id: UUID, data: ReplyCreate, auth: Agent) -> MessageRead:
-    message = await service.reply(auth.session, auth.tenant_id, conversation_id, data)
+async def reply(
+    conversation_id: UUID,
+    data: ReplyCreate,
+    auth: Agent,
+    idempotency_key: IdempotencyKey = None,
+) -> MessageRead:
+    message = await service.reply(
+        auth.session, auth.tenant_id, conversation_id, data, idempotency_key
+    )
     return MessageRead.model_validate(message)
 
 

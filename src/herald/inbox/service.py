@@ -523,11 +523,16 @@ async def _check_member(session: AsyncSession, tenant_id: UUID, user_id: UUID) -
 
 
 async def reply(
-    session: AsyncSession, tenant_id: UUID, conversation_id: UUID, data: ReplyCreate
+    session: AsyncSession,
+    tenant_id: UUID,
+    conversation_id: UUID,
+    data: ReplyCreate,
+    idempotency_key: str | None = None,
 ) -> Message:
     """An agent's answer, queued as an ordinary transactional message (dispatch sends it).
     WhatsApp takes free text only inside the 24-hour window; outside it, an approved
-    template."""
+    template. With an ``idempotency_key``, a retried request answers the message the first
+    one queued instead of sending the contact a second copy."""
     conversation = await get_conversation(session, tenant_id, conversation_id, for_update=True)
     channel = await MessageRepository(session).channel(tenant_id, conversation.channel_id)
     if channel is None:  # pragma: no cover - the foreign key cascades
@@ -546,7 +551,7 @@ async def reply(
             template=data.template,
             purpose=Purpose.transactional,
         ),
-        idempotency_key=None,
+        idempotency_key=idempotency_key,
     )
     await InboxRepository(session).record_outbound(conversation, message)
     return message
