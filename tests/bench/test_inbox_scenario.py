@@ -14,3 +14,7 @@ async def test_inbox_scenario_lists_the_same_pages_as_plain_sql(database_url: st
 
     assert (result["scenario"], result["units"], result["unit"]) == ("inbox", 20_000, "messages")
     assert result["extra"]["conversations_listed"] == 2 * 50
+    assert {"tag", "channel", "assigned_to", "unassigned", "closed"} <= set(
+        result["extra"]["list_ms"]
+    )
+    assert set(result["extra"]["thread_ms"]) == {"first", "next", "older"}

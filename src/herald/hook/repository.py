@@ -68,6 +68,10 @@ class ChannelStats:
     last_rejected_at: datetime | None
 
 
+BLANKED = "blanked: its sender was erased"
+"""The error a callback is left with once its body was emptied for an erasure: it marks the
+row as done for good (reprocessing it would apply nothing and lose the mark)."""
+
 _CHANNEL_COLUMNS = (
     Channel.id,
     Channel.tenant_id,
@@ -156,7 +160,8 @@ _STATS = text(
     """
     SELECT c.id, c.provider,
            count(e.id), count(e.id) FILTER (WHERE e.processed_at IS NULL),
-           count(e.id) FILTER (WHERE e.processed_at IS NOT NULL AND e.error IS NOT NULL),
+           count(e.id) FILTER (WHERE e.processed_at IS NOT NULL AND e.error IS NOT NULL
+                               AND e.error <> :blanked),
            COALESCE(max(r.count), 0), max(e.received_at), max(r.last_at)
     FROM channels c
     LEFT JOIN webhook_events e ON e.tenant_id = c.tenant_id AND e.channel_id = c.id
@@ -244,10 +249,14 @@ class HookRepository(Repository):
         )
 
     async def requeue(self, *, failed_only: bool, since: datetime | None, now: datetime) -> int:
-        """Make processed events due again (all, or those that ended with an error)."""
+        """Make processed events due again (all, or those that ended with an error), except
+        those blanked for an erasure."""
         stmt = (
             update(WebhookEvent)
-            .where(WebhookEvent.processed_at.is_not(None))
+            .where(
+                WebhookEvent.processed_at.is_not(None),
+                WebhookEvent.error.is_distinct_from(BLANKED),
+            )
             .values(processed_at=None, next_attempt_at=now, error=None)
         )
         if failed_only:
@@ -273,17 +282,17 @@ class HookRepository(Repository):
             text(
                 """
                 UPDATE webhook_events
-                SET payload = ''::bytea, error = 'blanked: its sender was erased',
+                SET payload = ''::bytea, error = :blanked,
                     processed_at = COALESCE(processed_at, :now)
                 WHERE tenant_id = :tenant_id AND position(CAST(:digits AS bytea) IN payload) > 0
                 """
             ),
-            {"tenant_id": tenant_id, "digits": digits.encode(), "now": now},
+            {"tenant_id": tenant_id, "digits": digits.encode(), "now": now, "blanked": BLANKED},
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def stats(self, tenant_id: UUID) -> list[ChannelStats]:
-        rows = await self.session.execute(_STATS, {"tenant_id": tenant_id})
+        rows = await self.session.execute(_STATS, {"tenant_id": tenant_id, "blanked": BLANKED})
         return [ChannelStats(*row) for row in rows]
 
     async def templates(

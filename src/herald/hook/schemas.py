@@ -16,8 +16,9 @@ class HookAnswer(BaseModel):
 
 
 class HookStats(BaseModel):
-    """One channel's callbacks: stored, waiting (new or parked), ended in an error, and
-    refused for a bad or missing signature (never stored)."""
+    """One channel's callbacks: stored, waiting (new or parked), ended in an error (one
+    blanked for an erasure did not), and refused for a bad or missing signature (never
+    stored)."""
 
     model_config = ConfigDict(from_attributes=True)
 

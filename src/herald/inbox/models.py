@@ -33,7 +33,11 @@ class Conversation(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     """One thread per contact and channel. Its last message and unread count are kept here,
     written with each message, so the inbox list never aggregates ``messages``. No copy of
     the text is kept: the list reads the last message by its id (erasing a person blanks
-    their messages, and with them what the inbox shows)."""
+    their messages, and with them what the inbox shows).
+
+    The list walks an index in its own order (by tenant, by assignee or by channel) from the
+    cursor on, checking status and unread along the way: what a page reads depends on how
+    many rows match, not on how many there are. A rare tag is found through its GIN index."""
 
     __tablename__ = "conversations"
     __audited__ = frozenset({"status", "snoozed_until", "assigned_to"})
@@ -47,6 +51,14 @@ class Conversation(IdMixin, TenantScopedMixin, TimestampMixin, Base):
             "last_message_at",
             "id",
         ),
+        Index(
+            "ix_conversations_tenant_id_channel_id_last_message_at",
+            "tenant_id",
+            "channel_id",
+            "last_message_at",
+            "id",
+        ),
+        Index("ix_conversations_tags", "tags", postgresql_using="gin"),
     )
 
     contact_id: Mapped[UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))

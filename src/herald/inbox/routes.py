@@ -8,6 +8,8 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from herald.auth.dependencies import Admin, Agent, Viewer
 from herald.inbox import service
@@ -27,6 +29,7 @@ from herald.inbox.schemas import (
     ThreadMessage,
 )
 from herald.kit.pagination import Page, PageParams, page_of, page_params
+from herald.message.routes import IdempotencyKey
 from herald.message.schemas import MessageRead
 
 conversations = APIRouter(prefix="/v1/conversations", tags=["inbox"])
@@ -43,14 +46,17 @@ async def conversation_filters(
     channel_id: Annotated[UUID | None, Query()] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
 ) -> ConversationFilters:
-    return ConversationFilters(
-        status=status,
-        assigned_to=assigned_to,
-        unassigned=unassigned,
-        unread=unread,
-        channel_id=channel_id,
-        tag=tag,
-    )
+    try:
+        return ConversationFilters(
+            status=status,
+            assigned_to=assigned_to,
+            unassigned=unassigned,
+            unread=unread,
+            channel_id=channel_id,
+            tag=tag,
+        )
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
 
 
 @conversations.get(
@@ -127,8 +133,15 @@ async def download_media(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Answer: SMS free text; WhatsApp free text inside the 24-hour window, else a template",
 )
-async def reply(conversation_id: UUID, data: ReplyCreate, auth: Agent) -> MessageRead:
-    message = await service.reply(auth.session, auth.tenant_id, conversation_id, data)
+async def reply(
+    conversation_id: UUID,
+    data: ReplyCreate,
+    auth: Agent,
+    idempotency_key: IdempotencyKey = None,
+) -> MessageRead:
+    message = await service.reply(
+        auth.session, auth.tenant_id, conversation_id, data, idempotency_key
+    )
     return MessageRead.model_validate(message)
 
 

@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from herald.inbox.models import ConversationStatus, KeywordKind
 from herald.message.schemas import TemplateRef
@@ -16,7 +23,7 @@ from herald.message.schemas import TemplateRef
 MAX_TAGS = 20
 MAX_WORDS = 20
 LANGUAGE = r"^[a-z]{2}(-[A-Z]{2})?$"
-Tag = Annotated[str, Field(min_length=1, max_length=50)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Word = Annotated[str, Field(min_length=1, max_length=40)]
 
 
@@ -48,7 +55,7 @@ class ConversationFilters(BaseModel):
     unassigned: bool = False
     unread: bool | None = None
     channel_id: UUID | None = None
-    tag: str | None = Field(default=None, max_length=50)
+    tag: Tag | None = None
 
 
 class ConversationUpdate(BaseModel):

@@ -423,6 +423,11 @@ def effective_status(conversation: Conversation, now: datetime) -> ConversationS
 async def list_conversations(
     session: AsyncSession, tenant_id: UUID, filters: ConversationFilters, params: PageParams
 ) -> Page[ConversationRead]:
+    if filters.assigned_to is not None and filters.unassigned:
+        raise Unprocessable(
+            "Filter by 'assigned_to' or 'unassigned', not both: no conversation is assigned "
+            "to someone and to no one."
+        )
     found = await InboxRepository(session).conversations(tenant_id, filters, params, utcnow())
     return Page(items=await read_all(session, found.items), next_cursor=found.next_cursor)
 
@@ -483,6 +488,11 @@ async def update_conversation(
 ) -> Conversation:
     """Assign (to a member of the account, or ``null``), change the status, set the tags."""
     conversation = await get_conversation(session, tenant_id, conversation_id, for_update=True)
+    if data.snoozed_until is not None and data.snoozed_until <= utcnow():
+        raise Unprocessable(
+            f"'snoozed_until' ({data.snoozed_until.isoformat()}) has passed: a snooze ends in "
+            "the future; to reopen the conversation now, set status 'open'."
+        )
     sent = data.model_fields_set
     if "assigned_to" in sent:
         if data.assigned_to is not None:
@@ -513,11 +523,16 @@ async def _check_member(session: AsyncSession, tenant_id: UUID, user_id: UUID) -
 
 
 async def reply(
-    session: AsyncSession, tenant_id: UUID, conversation_id: UUID, data: ReplyCreate
+    session: AsyncSession,
+    tenant_id: UUID,
+    conversation_id: UUID,
+    data: ReplyCreate,
+    idempotency_key: str | None = None,
 ) -> Message:
     """An agent's answer, queued as an ordinary transactional message (dispatch sends it).
     WhatsApp takes free text only inside the 24-hour window; outside it, an approved
-    template."""
+    template. With an ``idempotency_key``, a retried request answers the message the first
+    one queued instead of sending the contact a second copy."""
     conversation = await get_conversation(session, tenant_id, conversation_id, for_update=True)
     channel = await MessageRepository(session).channel(tenant_id, conversation.channel_id)
     if channel is None:  # pragma: no cover - the foreign key cascades
@@ -536,7 +551,7 @@ async def reply(
             template=data.template,
             purpose=Purpose.transactional,
         ),
-        idempotency_key=None,
+        idempotency_key=idempotency_key,
     )
     await InboxRepository(session).record_outbound(conversation, message)
     return message

@@ -15,7 +15,7 @@ from uuid import UUID
 import orjson
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, or_, tuple_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from herald.kit.errors import BadRequest
@@ -89,14 +89,18 @@ def keyset(
     *,
     descending: bool = False,
 ) -> Select[Any]:
-    """Apply the cursor, the order and ``limit + 1`` (the extra row tells if a next page exists)."""
+    """Apply the cursor, the order and ``limit + 1`` (the extra row tells if a next page exists).
+
+    The cursor is a row comparison either way: PostgreSQL starts an index range scan at it, where
+    the equivalent ``sort < v OR (sort = v AND id < i)`` is only a filter, read from the first
+    row on, so a page far down a long list would cost as much as every page above it."""
     if params.cursor:
         value, row_id = decode_cursor(params.cursor)
         _check_cursor_value(sort, value)
         if sort is id_column:
             stmt = stmt.where(id_column < row_id if descending else id_column > row_id)
         elif descending:
-            stmt = stmt.where(or_(sort < value, and_(sort == value, id_column < row_id)))
+            stmt = stmt.where(tuple_(sort, id_column) < tuple_(value, row_id))
         else:
             stmt = stmt.where(tuple_(sort, id_column) > tuple_(value, row_id))
     order = (sort.desc(), id_column.desc()) if descending else (sort.asc(), id_column.asc())
