@@ -1,7 +1,7 @@
 """conversation filters: the channel and tag filters of the inbox list read an index
 
-Revision ID: 0028
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-01 10:10:00
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0028"
-down_revision = "0022"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
