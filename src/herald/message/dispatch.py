@@ -125,14 +125,16 @@ UNPAID_RETRY = timedelta(minutes=1)
 class Batch:
     jobs: list[Job]
     not_before: datetime
-    """The start of the window the sends were granted in: they wait for it."""
+    """When the sends may go out: the claim's time, or the start of the next second for a late
+    batch its current second has no room for (see ``_also_now``)."""
 
 
 LATE_IN_SECOND = timedelta(milliseconds=500)
 """Past this point of a second, a batch is granted the next second and waits for it: sends
 counted in a second's window go out in its first half, so they reach the provider within that
 second unless a call takes longer than half a second to arrive. The window table counts
-grants exactly; the provider's clock sees arrivals."""
+grants exactly; the provider's clock sees arrivals. A late batch whose current second still
+has room goes out at once, counted in both seconds (``_also_now``)."""
 
 
 async def run_dispatcher(
@@ -193,6 +195,7 @@ async def claim_batch(
             by_channel[message.channel_id].append(message)
     channels = {c.id: c for c in await repo.channels(list(by_channel))}
     granted: list[Job] = []
+    not_before = now
     for channel_id, messages in by_channel.items():
         channel = channels[channel_id]
         config = _config_of(channel)
@@ -200,6 +203,8 @@ async def claim_batch(
             await _fail_unsent(repo, messages, config, now)
             continue
         allowed = await _grant(repo, channel, messages, policy, at)
+        if allowed and at > now and not await _also_now(repo, channel, len(allowed), now, at):
+            not_before = at
         granted.extend(Job(m, channel, config) for m in allowed)
     priced = await _price(session, granted, now)
     jobs = await _reserve(session, repo, priced, now)
@@ -208,7 +213,7 @@ async def claim_batch(
             [Sendable(j.message.id, j.message.tenant_id, j.cost_micros, j.currency) for j in jobs],
             now,
         )
-    return len(claimed), Batch(jobs, at)
+    return len(claimed), Batch(jobs, not_before)
 
 
 def _config_of(channel: Channel) -> ProviderConfig | str:
@@ -293,6 +298,21 @@ async def _grant(
     if waiting:
         await repo.postpone(waiting, _next_window(channel, now, policy), now)
     return messages[:wanted]
+
+
+async def _also_now(
+    repo: DispatchRepository, channel: Channel, count: int, now: datetime, at: datetime
+) -> bool:
+    """Whether a late batch's ``count`` sends, granted in the next second ``at``, may go out at
+    once instead of waiting for it: yes when the current second's window takes them too, so
+    each send is counted in both seconds it can reach the provider in, and both seconds are in
+    one minute (the minute and day windows then hold it wherever it lands). A partial answer
+    leaves the current second over-reserved, which only spares its last moments."""
+    if window_start(WindowSpan.minute, now) != window_start(WindowSpan.minute, at):
+        return False
+    second = window_start(WindowSpan.second, now)
+    cap = channel.rate_per_second
+    return await repo.reserve(channel.id, WindowSpan.second, second, cap, count) == count
 
 
 def caps_of(channel: Channel, now: datetime) -> list[tuple[WindowSpan, int]]:
