@@ -126,7 +126,7 @@ class Batch:
     jobs: list[Job]
     not_before: datetime
     """When the sends may go out: the claim's time, or the start of the next second for a late
-    batch its current second has no room for (see ``_also_now``)."""
+    batch its current second has no room for (see ``_room_now``)."""
 
 
 LATE_IN_SECOND = timedelta(milliseconds=500)
@@ -134,7 +134,7 @@ LATE_IN_SECOND = timedelta(milliseconds=500)
 counted in a second's window go out in its first half, so they reach the provider within that
 second unless a call takes longer than half a second to arrive. The window table counts
 grants exactly; the provider's clock sees arrivals. A late batch whose current second still
-has room goes out at once, counted in both seconds (``_also_now``)."""
+has room goes out at once, counted in both seconds (``_room_now``)."""
 
 
 async def run_dispatcher(
@@ -202,8 +202,9 @@ async def claim_batch(
         if isinstance(config, str):
             await _fail_unsent(repo, messages, config, now)
             continue
+        room_now = await _room_now(repo, channel, len(messages), now, at)
         allowed = await _grant(repo, channel, messages, policy, at)
-        if allowed and at > now and not await _also_now(repo, channel, len(allowed), now, at):
+        if allowed and at > now and room_now < len(allowed):
             not_before = at
         granted.extend(Job(m, channel, config) for m in allowed)
     priced = await _price(session, granted, now)
@@ -300,19 +301,23 @@ async def _grant(
     return messages[:wanted]
 
 
-async def _also_now(
-    repo: DispatchRepository, channel: Channel, count: int, now: datetime, at: datetime
-) -> bool:
-    """Whether a late batch's ``count`` sends, granted in the next second ``at``, may go out at
-    once instead of waiting for it: yes when the current second's window takes them too, so
-    each send is counted in both seconds it can reach the provider in, and both seconds are in
-    one minute (the minute and day windows then hold it wherever it lands). A partial answer
-    leaves the current second over-reserved, which only spares its last moments."""
+async def _room_now(
+    repo: DispatchRepository, channel: Channel, wanted: int, now: datetime, at: datetime
+) -> int:
+    """For a late batch (granted the next second ``at``): how many of its ``wanted`` sends the
+    current second's window also takes. Those may go out at once instead of waiting for ``at``,
+    each counted in both seconds it can reach the provider in; the minute and day windows hold
+    them wherever they land when both seconds are in one minute (else 0: it waits). Reserved
+    before the next second's windows, so every worker locks window rows in one order (earlier
+    second, later second, minute, day); what the grant then leaves unused only spares the
+    current second's last moments. A failing channel's probe simply waits. 0 when not late."""
+    if at <= now or channel.status is ChannelStatus.failing:
+        return 0
     if window_start(WindowSpan.minute, now) != window_start(WindowSpan.minute, at):
-        return False
+        return 0
     second = window_start(WindowSpan.second, now)
     cap = channel.rate_per_second
-    return await repo.reserve(channel.id, WindowSpan.second, second, cap, count) == count
+    return await repo.reserve(channel.id, WindowSpan.second, second, cap, wanted)
 
 
 def caps_of(channel: Channel, now: datetime) -> list[tuple[WindowSpan, int]]:
