@@ -86,10 +86,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(TrustedProxyMiddleware, proxies=settings.trusted_proxies)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
+    if sim is not None:
+        # Before the API's routers: a provider call to the simulator is matched by its prefix
+        # at once instead of after every route of the API (a tenth of a millisecond a send).
+        app.mount(SIM_PREFIX, sim)
     for router in ROUTERS:
         app.include_router(router)
-    if sim is not None:
-        app.mount(SIM_PREFIX, sim)
     return app
 
 

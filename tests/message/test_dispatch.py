@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import aiohttp
@@ -20,10 +20,12 @@ from herald.kit.models import utcnow
 from herald.message.dispatch import (
     DispatchPolicy,
     backoff,
+    claim_batch,
     dispatch_once,
     reconcile,
     send_time,
 )
+from herald.message.dispatch_models import ChannelSendWindow, WindowSpan
 from herald.message.dispatch_repository import DispatchRepository, Outcome
 from herald.message.models import Message, MessageStatus
 from herald.sim.state import SenderControl
@@ -279,6 +281,64 @@ def test_a_batch_late_in_its_second_is_sent_in_the_next() -> None:
     late = early.replace(microsecond=600_000)
     assert send_time(early) == early
     assert send_time(late) == early.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def _late_in_a_second() -> datetime:
+    """A claim time past the middle of a second, after every message queued so far, and not
+    in the last second of a minute (a late batch there always waits)."""
+    late = (utcnow() + timedelta(seconds=1)).replace(microsecond=700_000)
+    return late + timedelta(seconds=1) if late.second == 59 else late
+
+
+async def _second_counts(db: Database, channel: Channel, late: datetime) -> tuple[int, int]:
+    """What the current and the next second's windows of ``channel`` have granted."""
+    current = late.replace(microsecond=0)
+    async with db.system_session() as session:
+        rows = await session.execute(
+            select(ChannelSendWindow.window_start, ChannelSendWindow.count).where(
+                ChannelSendWindow.channel_id == channel.id,
+                ChannelSendWindow.span == WindowSpan.second,
+            )
+        )
+        counts = {start: count for start, count in rows}
+    return counts.get(current, 0), counts.get(current + timedelta(seconds=1), 0)
+
+
+async def test_a_late_batch_with_room_in_its_second_goes_at_once_counted_in_both_seconds(
+    db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer, make_tenant: MakeTenant
+) -> None:
+    channel = await make_channel(db, app, tenant.id, sim, rate_per_second=10)
+    other = await make_tenant("Other dispatch")
+    other_channel = await make_channel(db, app, other.id, sim, rate_per_second=10)
+    await queue(db, channel, 3)
+    await queue(db, other_channel, 2, to="+14155550200")
+    late = _late_in_a_second()
+
+    async with db.system_session() as session:
+        _, batch = await claim_batch(session, FAST, late)
+
+    assert batch.not_before == late
+    assert len(batch.jobs) == 5
+    assert await _second_counts(db, channel, late) == (3, 3)
+    assert await _second_counts(db, other_channel, late) == (2, 2)
+
+
+async def test_a_late_batch_whose_second_is_full_waits_for_the_next(
+    db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer
+) -> None:
+    channel = await make_channel(db, app, tenant.id, sim, rate_per_second=10)
+    ids = await queue(db, channel, 3)
+    late = _late_in_a_second()
+    async with db.system_session() as session:
+        repo = DispatchRepository(session)
+        await repo.reserve(channel.id, WindowSpan.second, late.replace(microsecond=0), 10, 9)
+
+    async with db.system_session() as session:
+        _, batch = await claim_batch(session, FAST, late)
+
+    assert batch.not_before == late.replace(microsecond=0) + timedelta(seconds=1)
+    assert {job.message.id for job in batch.jobs} == set(ids)
+    assert await _second_counts(db, channel, late) == (10, 3)
 
 
 SIM_PRICE_MICROS = 5_000

@@ -133,14 +133,16 @@ twice."""
 class Batch:
     jobs: list[Job]
     not_before: datetime
-    """The start of the window the sends were granted in: they wait for it."""
+    """When the sends may go out: the claim's time, or the start of the next second for a late
+    batch its current second has no room for (see ``_room_now``)."""
 
 
 LATE_IN_SECOND = timedelta(milliseconds=500)
 """Past this point of a second, a batch is granted the next second and waits for it: sends
 counted in a second's window go out in its first half, so they reach the provider within that
 second unless a call takes longer than half a second to arrive. The window table counts
-grants exactly; the provider's clock sees arrivals."""
+grants exactly; the provider's clock sees arrivals. A late batch whose current second still
+has room goes out at once, counted in both seconds (``_room_now``)."""
 
 
 async def run_dispatcher(
@@ -231,13 +233,17 @@ async def claim_batch(
             by_channel[message.channel_id].append(message)
     channels = {c.id: c for c in await repo.channels(list(by_channel))}
     granted: list[Job] = []
+    not_before = now
     for channel_id, messages in by_channel.items():
         channel = channels[channel_id]
         config = _config_of(channel)
         if isinstance(config, str):
             await _fail_unsent(repo, messages, config, now)
             continue
+        room_now = await _room_now(repo, channel, len(messages), now, at)
         allowed = await _grant(repo, channel, messages, policy, at)
+        if allowed and at > now and room_now < len(allowed):
+            not_before = at
         granted.extend(Job(m, channel, config) for m in allowed)
     priced = await _price(session, granted, now)
     jobs = await _reserve(session, repo, priced, now)
@@ -246,7 +252,7 @@ async def claim_batch(
             [Sendable(j.message.id, j.message.tenant_id, j.cost_micros, j.currency) for j in jobs],
             now,
         )
-    return len(claimed), Batch(jobs, at)
+    return len(claimed), Batch(jobs, not_before)
 
 
 def _config_of(channel: Channel) -> ProviderConfig | str:
@@ -331,6 +337,25 @@ async def _grant(
     if waiting:
         await repo.postpone(waiting, _next_window(channel, now, policy), now)
     return messages[:wanted]
+
+
+async def _room_now(
+    repo: DispatchRepository, channel: Channel, wanted: int, now: datetime, at: datetime
+) -> int:
+    """For a late batch (granted the next second ``at``): how many of its ``wanted`` sends the
+    current second's window also takes. Those may go out at once instead of waiting for ``at``,
+    each counted in both seconds it can reach the provider in; the minute and day windows hold
+    them wherever they land when both seconds are in one minute (else 0: it waits). Reserved
+    before the next second's windows, so every worker locks window rows in one order (earlier
+    second, later second, minute, day); what the grant then leaves unused only spares the
+    current second's last moments. A failing channel's probe simply waits. 0 when not late."""
+    if at <= now or channel.status is ChannelStatus.failing:
+        return 0
+    if window_start(WindowSpan.minute, now) != window_start(WindowSpan.minute, at):
+        return 0
+    second = window_start(WindowSpan.second, now)
+    cap = channel.rate_per_second
+    return await repo.reserve(channel.id, WindowSpan.second, second, cap, wanted)
 
 
 def caps_of(channel: Channel, now: datetime) -> list[tuple[WindowSpan, int]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import uvicorn
+from uvicorn.loops.auto import auto_loop_factory
 
 from herald.hook.flows import ProcessPolicy, run_processor
 from herald.kit.database import database_url
@@ -44,11 +45,15 @@ def run_worker(settings: Settings, *, concurrency: int, shutdown_timeout: float)
     """Run jobs of every queue, and the periodic scheduler, until SIGINT/SIGTERM.
 
     On a signal, procrastinate stops fetching jobs and waits up to ``shutdown_timeout`` seconds
-    for running ones before aborting them.
+    for running ones before aborting them. The event loop is the API's (uvicorn's choice:
+    uvloop where installed): the dispatch loop's provider calls spend much of their time in it.
     """
     configure_logging(settings)
-    with database_url(settings) as url:
-        asyncio.run(_work(url, concurrency, shutdown_timeout))
+    with (
+        database_url(settings) as url,
+        asyncio.Runner(loop_factory=auto_loop_factory()) as runner,
+    ):
+        runner.run(_work(url, concurrency, shutdown_timeout))
 
 
 async def _work(url: str, concurrency: int, shutdown_timeout: float) -> None:

@@ -3,13 +3,19 @@
 An API process (mounting the simulator under ``/sim``) and one ``herald worker`` run on the
 bench database. A tenant gets ``size`` opted-in contacts (seeded with one ``INSERT … SELECT``,
 each in a zone where it is midday, so quiet hours hold nobody back) and a simulator channel
-without caps. The clock runs from ``POST /v1/campaigns/{id}/send`` until ``GET
-/v1/campaigns/{id}`` answers ``completed``: the launch, the dispatch of every message and the
-completion, through the public API. Baseline, in the same run: a bare aiohttp client posting as
-many requests to the same simulator, as many in flight as the worker allows.
+without caps. The worker asks for status callbacks at the bench's API, and the simulator signs
+them with the channel's secret, so delivery receipts flow back through ``/v1/hooks`` while the
+campaign sends, as they would in production. The worker is started and warmed up with one
+message before the clock starts (its start-up is not the send path). The clock runs from
+``POST /v1/campaigns/{id}/send`` until ``GET /v1/campaigns/{id}`` answers ``completed``: the
+launch, the dispatch of every message and the completion, through the public API. Baseline, in
+the same run: a bare aiohttp client posting as many requests to the same simulator, as many in
+flight as the worker allows.
 
-Reported besides the standard fields: ``worker_peak_rss_mb``, ``launch_ms`` (the send request
-alone), and the campaign's final stats.
+Reported besides the standard fields: ``worker_peak_rss_mb`` (the worker process alone; the
+standard peak RSS adds the bench process and the API), ``launch_ms`` (the send request alone),
+the CPU milliseconds per message of the worker and of the API (which serves the simulator and
+the receipts), the campaign's final stats and how many receipts were applied by the end.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from sqlalchemy import text
 
 from herald.bench.memory import PeakMemory
 from herald.bench.scenarios.api import api_server
-from herald.bench.scenarios.dispatch import _baseline, _worker
+from herald.bench.scenarios.dispatch import _baseline, _cpu_seconds, _queue, _wait_done, _worker
 from herald.bench.types import BenchContext, Measurement
 from herald.channel.models import Channel
 from herald.contact.models import ChannelKind
@@ -38,6 +44,10 @@ from herald.tenant.flows import onboard_tenant
 from herald.tenant.schemas import TenantCreate
 
 POLL_SECONDS = 0.25
+SENDER = "+15550008888"
+SIGNING_SECRET = "bench-signing-secret"  # noqa: S105 - the simulator channel of a throwaway database
+HANDED_OVER = ("sent", "delivered", "read", "undelivered")
+"""The statuses of a message the provider accepted (receipts move it on from ``sent``)."""
 DEADLINE_SECONDS = 1800.0
 SEED = text(
     """
@@ -56,8 +66,9 @@ def midday_zone(now: datetime) -> str:
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
-async def _setup(ctx: BenchContext, sim_url: str, size: int) -> tuple[str, UUID]:
-    """A tenant (its API key) with ``size`` contacts and an uncapped simulator channel."""
+async def _setup(ctx: BenchContext, sim_url: str, size: int) -> tuple[str, UUID, UUID]:
+    """A tenant (its API key and id) with ``size`` contacts and an uncapped simulator
+    channel (its id)."""
     async with ctx.db.system_session() as session:
         done = await onboard_tenant(
             session, TenantCreate(name="Campaign Bench"), "campaign-bench@example.com"
@@ -69,11 +80,11 @@ async def _setup(ctx: BenchContext, sim_url: str, size: int) -> tuple[str, UUID]
             kind=ChannelKind.sms,
             provider="simulator",
             name="bench",
-            sender="+15550008888",
+            sender=SENDER,
             config={
                 "api_base_url": sim_url,
                 "api_key": "bench-key",
-                "signing_secret": "bench-signing-secret",
+                "signing_secret": SIGNING_SECRET,
             },
             rate_per_second=1_000_000,
         )
@@ -83,7 +94,7 @@ async def _setup(ctx: BenchContext, sim_url: str, size: int) -> tuple[str, UUID]
     async with ctx.db.engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE contacts"))
-    return done.api_key.secret, channel.id
+    return done.api_key.secret, channel.id, tenant_id
 
 
 async def _campaign(http: aiohttp.ClientSession, base: str, key: str, channel_id: UUID) -> str:
@@ -139,25 +150,43 @@ async def run(ctx: BenchContext, size: int) -> Measurement:
 async def _measure(ctx: BenchContext, size: int) -> Measurement:
     policy = DispatchPolicy()
     concurrency = policy.concurrency * policy.lanes
-    async with api_server(ctx) as (base, _api_pid), aiohttp.ClientSession() as http:
+    async with api_server(ctx) as (base, api_pid), aiohttp.ClientSession() as http:
         sim_url = f"{base}/sim"
-        key, channel_id = await _setup(ctx, sim_url, size)
+        key, channel_id, tenant_id = await _setup(ctx, sim_url, size)
         baseline_seconds = await _baseline(sim_url, size, concurrency)
-        await (await http.delete(f"{sim_url}/messages")).read()
+        await _sign_receipts(http, sim_url)
         campaign_id = await _campaign(http, base, key, channel_id)
-        async with _worker(ctx) as worker:
+        async with _worker(ctx, public_url=base) as worker:
+            await _queue(ctx, tenant_id, 1)  # warm-up: the worker is up once it is sent
+            await _wait_done(ctx, tenant_id, worker)
+            await (await http.delete(f"{sim_url}/messages")).read()
             memory = PeakMemory(psutil.Process(worker.pid))
+            cpu_before = await _cpu_seconds(worker.pid), await _cpu_seconds(api_pid)
             with memory.sampling():
                 started = time.perf_counter()
                 launch_seconds, stats = await _run_to_completion(
                     http, base, key, campaign_id, worker
                 )
                 seconds = time.perf_counter() - started
+            worker_cpu = await _cpu_seconds(worker.pid) - cpu_before[0]
+            api_cpu = await _cpu_seconds(api_pid) - cpu_before[1]
     extra: dict[str, Any] = {
         "worker_peak_rss_mb": round(memory.peak_mb, 1),
         "launch_ms": round(launch_seconds * 1000, 1),
-        "sent": stats["sent"],
+        "sent": sum(stats[status] for status in HANDED_OVER),
         "failed": stats["failed"],
+        "delivered_by_completion": stats["delivered"] + stats["read"],
+        "worker_cpu_ms_per_message": round(worker_cpu * 1000 / size, 3),
+        "api_cpu_ms_per_message": round(api_cpu * 1000 / size, 3),
         "in_flight": concurrency,
     }
     return Measurement(size, seconds, baseline_seconds, unit="messages", extra=extra)
+
+
+async def _sign_receipts(http: aiohttp.ClientSession, sim_url: str) -> None:
+    """The simulator signs the channel's receipts with its secret, so the hooks accept them."""
+    control = {"signing_secret": SIGNING_SECRET}
+    async with http.put(f"{sim_url}/control/senders/{SENDER}", json=control) as answer:
+        if answer.status != 200:
+            raise RuntimeError(f"the simulator's control answered {answer.status}")
+    await (await http.delete(f"{sim_url}/messages")).read()

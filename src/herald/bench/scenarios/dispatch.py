@@ -118,13 +118,19 @@ async def _wait_done(
 
 
 @asynccontextmanager
-async def _worker(ctx: BenchContext) -> AsyncIterator[asyncio.subprocess.Process]:
+async def _worker(
+    ctx: BenchContext, public_url: str | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """One ``herald worker``; with ``public_url``, the status callbacks it asks providers for
+    point there (the bench's own API) rather than at the default address."""
     env = {
         **os.environ,
         "HERALD_DATABASE_URL": ctx.database_url,
         "HERALD_DATA_DIR": str(ctx.workdir),
         "HERALD_LOG_LEVEL": "WARNING",
     }
+    if public_url is not None:
+        env["HERALD_PUBLIC_URL"] = public_url
     process = await asyncio.create_subprocess_exec(
         *herald_command(["worker", "--concurrency", "1"]),
         env=env,
