@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from herald.kit.database import Database
 from herald.kit.models import utcnow
 from herald.message.dispatch import DispatchPolicy, reconcile, send_time, window_start
 from herald.message.dispatch_models import ChannelSendWindow, WindowSpan
-from herald.message.models import MessageStatus
+from herald.message.models import Message, MessageStatus
 from herald.runtime.supervisor import herald_command
 from herald.settings import Settings
 from herald.sim.state import SenderControl
@@ -84,6 +85,17 @@ def at_provider(sim: SimServer, sender: str) -> Counter[str | None]:
     return Counter(m.reference for m in sim.sim.state.find(to=None, sender=sender, provider=None))
 
 
+def _granted_seconds(message: Message, arrived: datetime) -> set[datetime]:
+    """The seconds whose window counted ``message``: its claim's second, or a late claim's
+    next second, or both for a late claim that went at once (it arrived before the next)."""
+    assert message.sending_at is not None
+    claimed = window_start(WindowSpan.second, message.sending_at)
+    due = send_time(message.sending_at)
+    if due == message.sending_at:
+        return {claimed}
+    return {claimed, due} if arrived < due else {due}
+
+
 async def test_two_workers_together_keep_a_channel_under_its_cap_per_second(
     db: Database,
     app: FastAPI,
@@ -99,23 +111,21 @@ async def test_two_workers_together_keep_a_channel_under_its_cap_per_second(
     start_worker()
     await wait_until(db, ids, lambda s: all(x is MessageStatus.sent for x in s))
 
-    # The cap is on grants: each message is granted a second's window when claimed
-    # (``send_time`` of its ``sending_at``). Counting arrivals by the simulator's calendar
-    # second instead fails under load with no fault in the cap: a batch granted second N
-    # whose calls arrive late lands in N+1 beside N+1's own grants.
+    # The cap is on grants: each message is granted the second it is claimed in, or, claimed
+    # late in a second, the next one — or both, when it went at once because both had room.
+    # Counting arrivals by the simulator's calendar second instead fails under load with no
+    # fault in the cap: a batch granted second N whose calls arrive late lands in N+1.
     messages = await messages_of(db, ids)
-    claimed_at = {m.id: m.sending_at for m in messages if m.sending_at is not None}
-    assert len(claimed_at) == len(ids)
-    windows = {i: window_start(WindowSpan.second, send_time(at)) for i, at in claimed_at.items()}
-    per_window = Counter(windows.values())
-    assert sum(per_window.values()) == len(ids)
-    assert max(per_window.values()) <= cap, per_window
-    # … and no call goes out before the window it was granted: none is ever early.
+    assert all(m.sending_at is not None for m in messages)
     arrived = {
         m.reference: m.created_at
         for m in sim.sim.state.find(to=None, sender=channel.sender, provider=None)
     }
-    assert all(arrived[str(m.id)] >= windows[m.id] for m in messages)
+    granted_to = {m.id: _granted_seconds(m, arrived[str(m.id)]) for m in messages}
+    per_window = Counter(second for seconds in granted_to.values() for second in seconds)
+    assert max(per_window.values()) <= cap, per_window
+    # … and no call goes out before the first second it was granted: none is ever early.
+    assert all(arrived[str(m.id)] >= min(granted_to[m.id]) for m in messages)
     async with db.system_session() as session:
         granted = await session.scalar(
             select(func.max(ChannelSendWindow.count)).where(
