@@ -28,6 +28,20 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[AsyncSession, Channel, Sequence[Any]], Awaitable[None]]
 
 
+async def _templates_of(
+    session: AsyncSession,
+    channel: Channel,
+    events: Sequence[TemplateStatusUpdate] | Sequence[TemplateQualityUpdate],
+) -> list[WhatsAppTemplate]:
+    """The channel's templates the events name, by Meta's id or by name and language."""
+    return await HookRepository(session).templates(
+        channel.tenant_id,
+        channel.id,
+        [event.provider_template_id for event in events],
+        [(event.name, event.language) for event in events],
+    )
+
+
 async def apply_template_updates(
     session: AsyncSession, channel: Channel, events: Sequence[TemplateStatusUpdate]
 ) -> None:
@@ -35,12 +49,7 @@ async def apply_template_updates(
     status machine, with Meta's reason. A template Herald does not hold, an event that
     changes no status (FLAGGED, LOCKED) or a move the machine refuses is logged and skipped:
     Meta's word is recorded where it fits, never forced."""
-    templates = await HookRepository(session).templates(
-        channel.tenant_id,
-        channel.id,
-        [event.provider_template_id for event in events],
-        [(event.name, event.language) for event in events],
-    )
+    templates = await _templates_of(session, channel, events)
     for event in events:
         template = _named(templates, event)
         try:
@@ -65,12 +74,7 @@ async def apply_quality_updates(
     """Meta's ``message_template_quality_update``: keep the template's latest quality score,
     which changes no status (Meta pauses a template with its own status update). A template
     Herald does not hold is skipped."""
-    templates = await HookRepository(session).templates(
-        channel.tenant_id,
-        channel.id,
-        [event.provider_template_id for event in events],
-        [(event.name, event.language) for event in events],
-    )
+    templates = await _templates_of(session, channel, events)
     for event in events:
         template = _named(templates, event)
         if template is None:
