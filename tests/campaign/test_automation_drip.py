@@ -131,3 +131,28 @@ async def test_steps_follow_their_delays_and_stop_on_a_click_or_an_opt_out(
     async with db.system_session() as session:
         campaign = await session.get(Campaign, campaign_id)
         assert campaign is not None and campaign.status is CampaignStatus.completed
+
+
+async def test_a_message_whose_contact_is_gone_enrolls_no_one_and_stops_no_sweep(
+    client: httpx.AsyncClient, db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer
+) -> None:
+    """``messages`` has no foreign key: a contact deleted while the launch ran can leave a
+    message naming no contact. The others still walk through the steps."""
+    channel = await make_channel(db, app, tenant.id, sim)
+    await many_contacts(db, tenant.id, 3, noon_zone())
+    made = await create(client, tenant, channel.id)
+    campaign_id = UUID(made["id"])
+    await _drip(db, tenant.id, campaign_id)
+    sent = await client.post(f"/v1/campaigns/{campaign_id}/send", headers=tenant.headers)
+    assert sent.status_code == 202, sent.text
+    gone, *kept = sorted((await _by_round(db, campaign_id))[0])
+    async with db.system_session() as session:
+        await session.execute(
+            update(Message)
+            .where(Message.campaign_id == campaign_id, Message.contact_id == gone)
+            .values(contact_id=new_id())
+        )
+
+    assert await run_drips(db, utcnow()) == 2
+
+    assert sorted(await _enrollments(db, campaign_id)) == kept

@@ -3,6 +3,8 @@ click) answers the first reply's message: the contact gets one text, not two."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +12,7 @@ from sqlalchemy import func, select
 from herald.channel.models import Channel
 from herald.kit.context import Role
 from herald.kit.database import Database
+from herald.kit.models import utcnow
 from herald.message.models import Direction, Message
 from tests.conftest import TenantFixture
 from tests.inbox.helpers import phone, receive, sms_channel, sms_inbound
@@ -57,3 +60,35 @@ async def test_a_retried_reply_is_queued_once(
             )
         )
     assert outbound == 1
+
+
+async def test_a_retried_reply_leaves_a_newer_message_unread(
+    client: httpx.AsyncClient,
+    tenant: TenantFixture,
+    other_tenant: TenantFixture,
+    db: Database,
+    sms: Channel,
+) -> None:
+    """The retry answers the first reply's message without making it the thread's last again:
+    what the contact wrote since stays the last message, unread."""
+    sender = phone()
+    await receive(db, sms, [sms_inbound(sms, sender, "open on sunday?")])
+    listed = await client.get(
+        "/v1/conversations", params={"channel_id": str(sms.id)}, headers=tenant.headers
+    )
+    [item] = [i for i in listed.json()["items"] if i["unread_count"] == 1]
+    path = f"/v1/conversations/{item['id']}/replies"
+    agent = await tenant.key_for(Role.agent) | {"Idempotency-Key": "reply-2"}
+    first = await client.post(path, json={"body": "Noon to five."}, headers=agent)
+    later = replace(sms_inbound(sms, sender, "and on monday?"), received_at=utcnow())
+    await receive(db, sms, [later])
+
+    again = await client.post(path, json={"body": "Noon to five."}, headers=agent)
+
+    assert again.status_code == 202 and again.json()["id"] == first.json()["id"]
+    thread = await client.get(f"/v1/conversations/{item['id']}", headers=tenant.headers)
+    assert thread.json()["last_direction"] == "inbound"
+    assert thread.json()["unread_count"] == 1
+    assert thread.json()["last_message_id"] != first.json()["id"]
+    elsewhere = await client.get(f"/v1/conversations/{item['id']}", headers=other_tenant.headers)
+    assert elsewhere.status_code == 404

@@ -24,7 +24,13 @@ from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.embedded import to_libpq_url
 from herald.kit.models import utcnow
-from herald.message.dispatch import DispatchPolicy, run_dispatcher
+from herald.message.dispatch import (
+    DispatchPolicy,
+    claim_batch,
+    record_results,
+    run_dispatcher,
+    send_all,
+)
 from herald.message.models import MessageStatus
 from herald.sim.state import SenderControl
 from tests.conftest import MakeTenant, TenantFixture
@@ -215,3 +221,30 @@ async def test_a_pause_stops_a_batch_in_flight_within_two_seconds(
     )
     assert sorted(at_provider) == sorted(str(i) for i in held)
     assert set(at_provider.values()) == {1}
+
+
+async def test_a_message_held_by_a_pause_keeps_its_attempts(
+    db: Database, app: FastAPI, make_tenant: MakeTenant, sim: SimServer
+) -> None:
+    """Held back in flight, a message was not tried: its attempts stay as they were, so a
+    tenant pausing often never brings its messages nearer to giving up."""
+    paused, running = await make_tenant("Paused while claimed"), await make_tenant("Sending")
+    mine = await make_channel(db, app, paused.id, sim, rate_per_second=200)
+    theirs = await make_channel(db, app, running.id, sim, rate_per_second=200)
+    held = await queue(db, mine, 2)
+    going = await queue(db, theirs, 1, to="+14155560200")
+    policy = DispatchPolicy()
+
+    async with db.system_session() as session:
+        _, batch = await claim_batch(session, policy, utcnow())
+    async with aiohttp.ClientSession() as http:
+        results = await send_all(http, batch.jobs, policy.concurrency, held={paused.id})
+    async with db.system_session() as session:
+        await record_results(session, batch.jobs, results, policy, utcnow())
+
+    waiting = await messages_of(db, held)
+    assert {m.status for m in waiting} == {MessageStatus.queued}
+    assert {m.error_code for m in waiting} == {"tenant_paused"}
+    assert {m.attempts for m in waiting} == {0}
+    [sent] = await messages_of(db, going)
+    assert sent.status is MessageStatus.sent and sent.attempts == 1

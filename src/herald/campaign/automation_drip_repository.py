@@ -19,16 +19,19 @@ _ENROLL = text(
            m.created_at + make_interval(mins => s.delay_minutes), :now, :now
     FROM campaigns k
     JOIN messages m ON m.tenant_id = k.tenant_id AND m.campaign_id = k.id
+    JOIN contacts c ON c.tenant_id = m.tenant_id AND c.id = m.contact_id
     JOIN campaign_steps s ON s.tenant_id = k.tenant_id AND s.campaign_id = k.id AND s.position = 0
-    WHERE k.status = 'running' AND k.mode = 'drip'
-      AND m.campaign_round = 0 AND m.contact_id IS NOT NULL
+    WHERE k.status = 'running' AND k.mode = 'drip' AND m.campaign_round = 0
       AND NOT EXISTS (SELECT 1 FROM campaign_enrollments e
                       WHERE e.tenant_id = k.tenant_id AND e.campaign_id = k.id)
     ON CONFLICT (campaign_id, contact_id) DO NOTHING
     """
 )
 """Who the launch reached (round 0, the campaign's own message) walks through the steps, the
-first one ``delay_minutes`` after that message; once per campaign, right after its launch."""
+first one ``delay_minutes`` after that message; once per campaign, right after its launch.
+``messages`` has no foreign keys: the join on ``contacts`` leaves out a message whose contact
+was deleted as the launch ran, which the enrollment's own key would refuse, failing the sweep
+for every campaign."""
 
 _STOP = text(
     """

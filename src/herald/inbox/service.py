@@ -541,6 +541,9 @@ async def reply(
     if data.canned_reply_id is not None:
         body = (await get_canned_reply(session, tenant_id, data.canned_reply_id)).body
     _check_reply_shape(channel, conversation, body is not None, utcnow())
+    replayed = idempotency_key is not None and (
+        await MessageRepository(session).by_key(tenant_id, idempotency_key) is not None
+    )
     message = await create_message(
         session,
         tenant_id,
@@ -553,7 +556,8 @@ async def reply(
         ),
         idempotency_key=idempotency_key,
     )
-    await InboxRepository(session).record_outbound(conversation, message)
+    if not replayed:  # a retry must not make its old reply the last message again
+        await InboxRepository(session).record_outbound(conversation, message)
     return message
 
 

@@ -601,9 +601,16 @@ def outcome_of(
             provider_message_id=result.provider_message_id,
             segments=result.segments,
         )
-    if result is TENANT_PAUSED:  # not an attempt that failed: due again once resumed
+    if result is TENANT_PAUSED:  # not an attempt at all: due again once resumed
         return Outcome(
-            message.id, message.tenant_id, "queued", None, result.code, result.reason, now
+            message.id,
+            message.tenant_id,
+            "queued",
+            None,
+            result.code,
+            result.reason,
+            now,
+            attempted=False,
         )
     if isinstance(result, RetryLater):
         if attempts >= policy.max_attempts:

@@ -52,6 +52,9 @@ class Outcome:
     error_reason: str | None = None
     next_attempt_at: datetime | None = None
     segments: int | None = None
+    attempted: bool = True
+    """False when the message was claimed but never handed over (held by the kill switch):
+    the claim's count of an attempt is given back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,13 +150,15 @@ _RECORD = text(
         error_reason = v.reason,
         next_attempt_at = COALESCE(v.next_at, m.next_attempt_at),
         segments = COALESCE(v.segments, m.segments),
+        attempts = CASE WHEN v.attempted THEN m.attempts ELSE m.attempts - 1 END,
         sent_at = CASE WHEN v.status = 'sent' THEN :now ELSE m.sent_at END,
         failed_at = CASE WHEN v.status = 'failed' THEN :now ELSE m.failed_at END,
         updated_at = :now
     FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:statuses AS text[]),
                 CAST(:provider_ids AS text[]), CAST(:codes AS text[]), CAST(:reasons AS text[]),
-                CAST(:next_ats AS timestamptz[]), CAST(:segments AS integer[]))
-         AS v(id, tenant_id, status, provider_id, code, reason, next_at, segments)
+                CAST(:next_ats AS timestamptz[]), CAST(:segments AS integer[]),
+                CAST(:attempted AS boolean[]))
+         AS v(id, tenant_id, status, provider_id, code, reason, next_at, segments, attempted)
     WHERE m.id = v.id AND m.tenant_id = v.tenant_id AND m.status = 'sending'
     """
 )
@@ -273,6 +278,7 @@ class DispatchRepository(Repository):
                 "reasons": [o.error_reason for o in outcomes],
                 "next_ats": [o.next_attempt_at for o in outcomes],
                 "segments": [o.segments for o in outcomes],
+                "attempted": [o.attempted for o in outcomes],
             },
         )
 
