@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import httpx
 import pytest
+import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from herald.campaign import automation, service
 from herald.campaign.automation_drip import run_drips
 from herald.campaign.models import CampaignStatus
+from herald.channel.models import Channel
 from herald.kit.context import Role
 from herald.kit.database import Database
 from herald.kit.models import utcnow
@@ -47,6 +49,12 @@ STEPS = [
     {"body": "Still thinking? Reply STOP to opt out", "delay_minutes": 60},
     {"body": "Last day. Reply STOP to opt out", "delay_minutes": 1440},
 ]
+
+
+@pytest_asyncio.fixture
+async def channel(db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer) -> Channel:
+    """The tenant's SMS channel on the simulator."""
+    return await make_channel(db, app, tenant.id, sim)
 
 
 async def _due_now(db: Database, campaign_id: str) -> None:
@@ -146,13 +154,11 @@ class TestRecurringSchedule:
         self,
         client: httpx.AsyncClient,
         db: Database,
-        app: FastAPI,
         tenant: TenantFixture,
-        sim: SimServer,
+        channel: Channel,
         schedule: dict[str, Any],
         fragment: str,
     ) -> None:
-        channel = await make_channel(db, app, tenant.id, sim)
         made = await create(client, tenant, channel.id)
 
         refused = await act(client, tenant, made["id"], "schedule", 422, schedule=schedule)
@@ -165,12 +171,10 @@ class TestRecurringSchedule:
         self,
         client: httpx.AsyncClient,
         db: Database,
-        app: FastAPI,
         tenant: TenantFixture,
+        channel: Channel,
         other_tenant: TenantFixture,
-        sim: SimServer,
     ) -> None:
-        channel = await make_channel(db, app, tenant.id, sim)
         made = await create(client, tenant, channel.id)
         url = f"/v1/campaigns/{made['id']}/schedule"
 
@@ -189,11 +193,9 @@ class TestShapes:
         self,
         client: httpx.AsyncClient,
         db: Database,
-        app: FastAPI,
         tenant: TenantFixture,
-        sim: SimServer,
+        channel: Channel,
     ) -> None:
-        channel = await make_channel(db, app, tenant.id, sim)
 
         tested = await create(client, tenant, channel.id, body=None, variants=TWO, ab=AB)
         drip = await create(client, tenant, channel.id, mode="drip", steps=STEPS)
@@ -225,13 +227,11 @@ class TestShapes:
         self,
         client: httpx.AsyncClient,
         db: Database,
-        app: FastAPI,
         tenant: TenantFixture,
-        sim: SimServer,
+        channel: Channel,
         body: dict[str, Any],
         fragment: str,
     ) -> None:
-        channel = await make_channel(db, app, tenant.id, sim)
 
         refused = await create(client, tenant, channel.id, expect=422, **body)
 
@@ -241,12 +241,10 @@ class TestShapes:
         self,
         client: httpx.AsyncClient,
         db: Database,
-        app: FastAPI,
         tenant: TenantFixture,
+        channel: Channel,
         other_tenant: TenantFixture,
-        sim: SimServer,
     ) -> None:
-        channel = await make_channel(db, app, tenant.id, sim)
         made = await create(client, tenant, channel.id)
         url = f"/v1/campaigns/{made['id']}"
 
@@ -279,11 +277,9 @@ class TestDripThroughTheApi:
         self,
         client: httpx.AsyncClient,
         db: Database,
-        app: FastAPI,
         tenant: TenantFixture,
-        sim: SimServer,
+        channel: Channel,
     ) -> None:
-        channel = await make_channel(db, app, tenant.id, sim)
         await many_contacts(db, tenant.id, 3, noon_zone())
         made = await create(client, tenant, channel.id, mode="drip", steps=STEPS)
         await act(client, tenant, made["id"], "send", 202)
@@ -384,11 +380,9 @@ class TestSweepLocks:
         self,
         client: httpx.AsyncClient,
         db: Database,
-        app: FastAPI,
         tenant: TenantFixture,
-        sim: SimServer,
+        channel: Channel,
     ) -> None:
-        channel = await make_channel(db, app, tenant.id, sim)
         await many_contacts(db, tenant.id, 4, noon_zone())
         made = await create(client, tenant, channel.id, schedule=DAILY)
         due = _instant(made["next_run_at"]) + timedelta(minutes=1)
@@ -405,11 +399,9 @@ class TestSweepLocks:
         self,
         client: httpx.AsyncClient,
         db: Database,
-        app: FastAPI,
         tenant: TenantFixture,
-        sim: SimServer,
+        channel: Channel,
     ) -> None:
-        channel = await make_channel(db, app, tenant.id, sim)
         await many_contacts(db, tenant.id, 2, noon_zone())
         made = await create(client, tenant, channel.id)
         at = {"type": "at", "at": (utcnow() + timedelta(minutes=1)).isoformat()}
