@@ -67,6 +67,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         summary="Multi-tenant SMS and WhatsApp messaging",
         version="0.1.0",
         lifespan=lifespan,
+        # Herald's own Prometheus metrics and logs describe each request; FastAPI's
+        # OpenTelemetry hooks would only look for a provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.mailer = build_mailer(settings)

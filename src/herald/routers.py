@@ -28,7 +28,8 @@ from herald.whatsapp import routes as whatsapp_routes
 
 ROUTERS: list[APIRouter] = [
     link_routes.redirects,  # first: the hottest route is matched before all others
-    hook_routes.router,  # next: provider callbacks arrive at the rate messages are sent
+    hook_routes.callbacks,  # next: provider callbacks arrive at the rate messages are sent
+    hook_routes.router,
     health.router,
     tenant_routes.router,
     auth_routes.api_keys,

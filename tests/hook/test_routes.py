@@ -161,6 +161,25 @@ async def test_a_wrong_url_answers_404(
     assert await stored_events(db, channel.id) == []
 
 
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_channel_id_that_is_not_a_uuid_answers_422_naming_the_path_parameter(
+    client: httpx.AsyncClient, db: Database, tenant: TenantFixture, provider: str
+) -> None:
+    channel = await make_channel(db, tenant.id, provider)
+    callback = _signed(provider, channel.id)
+
+    answer = await _post(
+        client,
+        Callback(callback.path.replace(str(channel.id), "12345"), callback.body, callback.headers),
+    )
+
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert problem["errors"][0]["field"] == "path.channel_id"
+    assert problem["request_id"] == answer.headers["X-Request-ID"]
+    assert await stored_events(db, channel.id) == []
+
+
 async def test_a_body_over_the_limit_answers_413(
     client: httpx.AsyncClient, db: Database, tenant: TenantFixture
 ) -> None:

@@ -126,10 +126,22 @@ class Metrics:
             labels,
             registry=self.registry,
         )
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route, str(status)).observe(seconds)
+        """Count the request and its time. A label set's two series are looked up once and
+        kept (the label sets are few: one per method, route template and status); the client's own
+        lookup, a lock and a tuple per call, cost as much as a small request's handling."""
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            labels = (method, route, str(status))
+            series = self._series[key] = (
+                self.requests.labels(*labels),
+                self.latency.labels(*labels),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -192,18 +204,20 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            except Exception:
-                # Whatever escaped the app's handlers (a bug, a middleware's failure): logged
-                # with its traceback, answered as a problem with the request id.
-                log.exception("unhandled exception", route=_route_template(scope))
-                if responding:
-                    raise
-                await internal_error(Request(scope))(scope, receive, send_with_id)
-            finally:
-                self._finish(scope, status, time.perf_counter() - started)
+        # bind/reset rather than ``bound_contextvars``, which first copies every bound variable
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Whatever escaped the app's handlers (a bug, a middleware's failure): logged
+            # with its traceback, answered as a problem with the request id.
+            log.exception("unhandled exception", route=_route_template(scope))
+            if responding:
+                raise
+            await internal_error(Request(scope))(scope, receive, send_with_id)
+        finally:
+            self._finish(scope, status, time.perf_counter() - started)
+            structlog.contextvars.reset_contextvars(**bound)
 
     def _finish(self, scope: Scope, status: int, seconds: float) -> None:
         method, route = scope["method"], _route_template(scope)

@@ -13,7 +13,11 @@ HMAC-SHA256 over the raw body, keyed with the channel's signing secret."""
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by name, whatever the case the server framework kept."""
+    """A header by name, whatever the case the server framework kept (Starlette's headers
+    answer ``get`` in any case at once; a plain mapping is searched)."""
+    found = headers.get(name)
+    if found is not None:
+        return found
     wanted = name.lower()
     for key, value in headers.items():
         if key.lower() == wanted:

@@ -26,10 +26,10 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-import aiohttp
 import psutil
 from sqlalchemy import text
 
+from herald.bench import wire
 from herald.bench.scenarios.api import api_server
 from herald.bench.scenarios.dispatch import _worker
 from herald.bench.types import BenchContext, Measurement
@@ -65,8 +65,6 @@ DELIVERED = text(
     "SELECT count(*) FROM messages WHERE channel_id = :channel_id AND status = 'delivered' "
     "AND provider_message_id LIKE :prefix || '%'"
 )
-
-Callback = tuple[bytes, dict[str, str]]
 
 
 async def _setup(ctx: BenchContext) -> UUID:
@@ -109,8 +107,9 @@ async def _sent(ctx: BenchContext, channel_id: UUID, prefix: str, count: int) ->
         )
 
 
-def _callbacks(url: str, prefix: str, count: int) -> list[Callback]:
-    """Every status callback, signed as Twilio signs them (built before any timing)."""
+def _callbacks(url: str, prefix: str, count: int) -> list[bytes]:
+    """Every status callback as bytes on the wire, signed as Twilio signs them (built before
+    any timing)."""
     made = []
     for i in range(1, count + 1):
         params = [
@@ -120,44 +119,8 @@ def _callbacks(url: str, prefix: str, count: int) -> list[Callback]:
             ("SmsStatus", "delivered"),
         ]
         headers = {"Content-Type": FORM, SIGNATURE_HEADER: signature(TOKEN, url, params)}
-        made.append((urlencode(params).encode(), headers))
+        made.append(wire.request("POST", url, headers, urlencode(params).encode()))
     return made
-
-
-async def _post_all(
-    http: aiohttp.ClientSession, url: str, callbacks: list[Callback]
-) -> list[float]:
-    """Post every callback, ``CONCURRENCY`` in flight; each one's latency. Anything but 200
-    fails the run."""
-    remaining = iter(callbacks)
-    latencies: list[float] = []
-
-    async def lane() -> None:
-        for body, headers in remaining:
-            started = time.perf_counter()
-            async with http.post(url, data=body, headers=headers) as response:
-                await response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"POST {url} answered {response.status}")
-            latencies.append(time.perf_counter() - started)
-
-    await asyncio.gather(*(lane() for _ in range(CONCURRENCY)))
-    return latencies
-
-
-async def _get_all(http: aiohttp.ClientSession, url: str, count: int) -> list[float]:
-    remaining = iter(range(count))
-    latencies: list[float] = []
-
-    async def lane() -> None:
-        for _ in remaining:
-            started = time.perf_counter()
-            async with http.get(url) as response:
-                await response.read()
-            latencies.append(time.perf_counter() - started)
-
-    await asyncio.gather(*(lane() for _ in range(CONCURRENCY)))
-    return latencies
 
 
 async def _wait_delivered(
@@ -225,26 +188,25 @@ async def _measure(ctx: BenchContext, size: int) -> Measurement:
         url = status_url(base, "twilio", channel_id) or ""
         warmup = _callbacks(url, "SMw", WARMUP)
         callbacks = _callbacks(url, "SMb", size)
-        connector = aiohttp.TCPConnector(limit=CONCURRENCY)
-        async with aiohttp.ClientSession(connector=connector) as http:
-            await _get_all(http, f"{base}/healthz", WARMUP)
-            await _post_all(http, url, warmup)
-            await _wait_delivered(ctx, channel_id, "SMw", WARMUP, worker)
-            healthz_before = _cpu(api_pid)
-            started = time.perf_counter()
-            baseline = await _get_all(http, f"{base}/healthz", size)
-            baseline_seconds = time.perf_counter() - started
-            healthz_cpu = _cpu(api_pid) - healthz_before
-            pids = (api_pid, worker.pid, database_pid)
-            before = [_cpu(pid) for pid in pids]
-            started = time.perf_counter()
-            latencies = await _post_all(http, url, callbacks)
-            posted = time.perf_counter() - started
-            delivered = await _wait_delivered(ctx, channel_id, "SMb", size, worker)
-            seconds = time.perf_counter() - started
-            api_cpu, worker_cpu, database_cpu = (
-                _cpu(pid) - cpu for pid, cpu in zip(pids, before, strict=True)
-            )
+        healthz = [wire.request("GET", f"{base}/healthz")] * size
+        await wire.send_all(base, healthz[:WARMUP], CONCURRENCY)
+        await wire.send_all(base, warmup, CONCURRENCY)
+        await _wait_delivered(ctx, channel_id, "SMw", WARMUP, worker)
+        healthz_before = _cpu(api_pid)
+        started = time.perf_counter()
+        baseline = await wire.send_all(base, healthz, CONCURRENCY)
+        baseline_seconds = time.perf_counter() - started
+        healthz_cpu = _cpu(api_pid) - healthz_before
+        pids = (api_pid, worker.pid, database_pid)
+        before = [_cpu(pid) for pid in pids]
+        started = time.perf_counter()
+        latencies = await wire.send_all(base, callbacks, CONCURRENCY)
+        posted = time.perf_counter() - started
+        delivered = await _wait_delivered(ctx, channel_id, "SMb", size, worker)
+        seconds = time.perf_counter() - started
+        api_cpu, worker_cpu, database_cpu = (
+            _cpu(pid) - cpu for pid, cpu in zip(pids, before, strict=True)
+        )
     extra: dict[str, Any] = {
         **_percentiles(latencies),
         **_percentiles(baseline, "healthz_"),

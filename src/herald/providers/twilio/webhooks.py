@@ -13,7 +13,7 @@ import base64
 import hashlib
 import hmac
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -47,7 +47,7 @@ def verify(token: str, url: str, headers: Mapping[str, str], raw_body: bytes) ->
     algorithm = _algorithm(header(headers, SETTINGS_HEADER))
     if not given or algorithm is None:
         return False
-    body_hash = parse_qs(urlsplit(url).query).get("bodySHA256")
+    body_hash = parse_qs(urlsplit(url).query).get("bodySHA256") if "bodySHA256=" in url else None
     if body_hash:
         if not hmac.compare_digest(hashlib.sha256(raw_body).hexdigest(), body_hash[0]):
             return False
@@ -70,13 +70,16 @@ def _algorithm(settings: str | None) -> str | None:
     return "HMAC_SHA1"
 
 
-def _port_variants(url: str) -> tuple[str, str]:
-    """``url`` without any port, and with its port (the scheme's default when none is given)."""
+def _port_variants(url: str) -> Iterator[str]:
+    """``url`` as configured, then the same without its port or with the scheme's default one
+    (Twilio may have signed either); the second is only built when the first does not match."""
+    yield url
     parts = urlsplit(url)
     if parts.port:
-        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0])), url
-    port = DEFAULT_PORTS.get(parts.scheme, 80)
-    return url, urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
+        yield urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]))
+    else:
+        port = DEFAULT_PORTS.get(parts.scheme, 80)
+        yield urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
 
 
 def parse(raw_body: bytes, content_type: str) -> list[WebhookEvent]:
