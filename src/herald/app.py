@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from herald.audit.service import install_audit_listener
+from herald.kit.collector import tune_process_for_serving
 from herald.kit.crypto import configure_keyring, load_keyring
 from herald.kit.database import Database, database_url
 from herald.kit.errors import install_error_handlers
@@ -37,8 +38,17 @@ async def open_tasks(app: FastAPI, url: str) -> AsyncIterator[None]:
         yield
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
-    """Build the API. Pass ``db`` to share an engine (tests); otherwise one is made at startup."""
+def create_server_app() -> FastAPI:
+    """The API as ``herald api`` serves it: a process of its own, whose collector is tuned
+    for serving once the app has started (``kit.collector``)."""
+    return create_app(serving=True)
+
+
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, *, serving: bool = False
+) -> FastAPI:
+    """Build the API. Pass ``db`` to share an engine (tests); otherwise one is made at startup.
+    ``serving``: the app is its process's only work (see ``create_server_app``)."""
     settings = settings or get_settings()
 
     sim = build_simulator() if settings.sim_enabled else None
@@ -46,6 +56,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with _simulator_closed(sim), _database(app):
+            if serving:
+                tune_process_for_serving()
             yield
 
     @asynccontextmanager

@@ -10,7 +10,15 @@ Cycles are still collected, only less often.
 
 The setting is the process's: other work running meanwhile in the same process (another
 task of a worker) runs with it too, which only delays the collection of its cycles, and the
-last block out unfreezes every frozen object (nothing else in Herald freezes any).
+last block out unfreezes every frozen object, unless the process serves (below).
+
+A serving process (``herald api``, ``herald worker``) is tuned the same way once, when it has
+started: its modules, app, routes and OpenAPI document are frozen, and the young generation is
+collected every ``SERVING_YOUNG_THRESHOLD`` allocations. With the defaults, a callback-heavy
+API spent about a third of its CPU in the collector, and every second or so a full pass over
+the whole heap held all 64 requests in flight for over 100 ms (p99 240 ms against 43 ms
+tuned, 1,460 against 2,850 callbacks a second; the ``receipts`` bench on two cores). Requests
+make short-lived objects that reference counting frees; cycles are still collected.
 """
 
 from __future__ import annotations
@@ -21,9 +29,21 @@ from contextlib import contextmanager
 
 YOUNG_THRESHOLD = 20_000
 OLDER_THRESHOLD = 20
+SERVING_YOUNG_THRESHOLD = 10_000
 
 _users = 0
 _saved: tuple[int, int, int] | None = None
+_serving = False
+
+
+def tune_process_for_serving() -> None:
+    """For a long-running server, once its start-up is done: collect what start-up left,
+    freeze the rest, and collect the young generation less often."""
+    global _serving
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(SERVING_YOUNG_THRESHOLD, OLDER_THRESHOLD, OLDER_THRESHOLD)
+    _serving = True
 
 
 def tune_process_for_bulk_work() -> None:
@@ -48,4 +68,5 @@ def bulk_work() -> Iterator[None]:
         _users -= 1
         if _users == 0 and _saved is not None:
             gc.set_threshold(*_saved)
-            gc.unfreeze()
+            if not _serving:  # a server's frozen start-up stays frozen
+                gc.unfreeze()

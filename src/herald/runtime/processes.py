@@ -9,6 +9,7 @@ import uvicorn
 from uvicorn.loops.auto import auto_loop_factory
 
 from herald.hook.flows import ProcessPolicy, run_processor
+from herald.kit.collector import tune_process_for_serving
 from herald.kit.database import database_url
 from herald.kit.jobs import worker_context, worker_resources
 from herald.kit.observability import configure_logging
@@ -20,7 +21,7 @@ from herald.worker import build_task_app
 def run_api(settings: Settings, *, workers: int | None = None, access_log: bool = False) -> None:
     """Serve the API with uvicorn (the app factory re-reads settings in each worker process)."""
     uvicorn.run(
-        "herald.app:create_app",
+        "herald.app:create_server_app",
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -75,6 +76,7 @@ async def _work(url: str, concurrency: int, shutdown_timeout: float) -> None:
             run_dispatcher(resources.db, resources.client(), stop, policy)
         )
         processor = asyncio.create_task(run_processor(resources.db, stop, ProcessPolicy()))
+        tune_process_for_serving()
         try:
             await tasks.run_worker_async(
                 concurrency=concurrency,
