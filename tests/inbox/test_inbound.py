@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.exc import DBAPIError
 
 from herald.contact.dnc_hash import phone_hash
-from herald.contact.models import ConsentEvent, ConsentMethod, ConsentStatus, DoNotContact
+from herald.contact.models import ConsentEvent, ConsentMethod, ConsentStatus, Contact, DoNotContact
 from herald.inbox.models import (
     ComplianceReply,
     Conversation,
@@ -17,7 +20,7 @@ from herald.inbox.models import (
     ConversationStatus,
     InboundContent,
 )
-from herald.inbox.service import erase_contact_inbox
+from herald.inbox.service import erase_contact_inbox, receive_inbound
 from herald.kit.database import Database
 from herald.kit.ids import new_id
 from herald.message.models import Direction, Message, MessageEvent, MessageStatus
@@ -107,6 +110,46 @@ async def test_a_replayed_event_is_stored_once_and_counted_once(
     contact = await contact_by_phone(db, tenant.id, sender)
     assert len(await messages_to(db, tenant.id, contact.id)) == 1
     assert (await conversation_of(db, tenant.id, contact.id)).unread_count == 1
+
+
+async def test_an_inbound_batch_holds_its_channel_until_it_commits(
+    db: Database, tenant: TenantFixture, other_tenant: TenantFixture, sim: SimServer
+) -> None:
+    channel = await sms_channel(db, tenant.id, sim)
+    others = await sms_channel(db, other_tenant.id, sim)
+
+    async with db.tenant_session(tenant.id) as receiving:
+        await receive_inbound(receiving, channel, [sms_inbound(channel, phone(), "hi")])
+        with pytest.raises(DBAPIError, match="lock"):
+            async with db.system_session() as deleting:
+                await deleting.execute(sql_text("SET LOCAL lock_timeout = '200ms'"))
+                await deleting.execute(
+                    sql_text("DELETE FROM channels WHERE id = :id"), {"id": channel.id}
+                )
+        async with db.system_session() as deleting:  # another tenant's channel is not held
+            await deleting.execute(
+                sql_text("DELETE FROM channels WHERE id = :id"), {"id": others.id}
+            )
+
+
+async def test_inbound_for_a_channel_deleted_meanwhile_stores_nothing(
+    db: Database, tenant: TenantFixture, sim: SimServer
+) -> None:
+    channel = await sms_channel(db, tenant.id, sim)
+    sender = phone()
+    async with db.system_session() as session:
+        await session.execute(sql_text("DELETE FROM channels WHERE id = :id"), {"id": channel.id})
+
+    await receive(db, channel, [sms_inbound(channel, sender, "anyone there?")])
+
+    async with db.system_session() as session:
+        stored = await session.scalar(
+            select(func.count()).select_from(Message).where(Message.channel_id == channel.id)
+        )
+        contacts = await session.scalar(
+            select(func.count()).select_from(Contact).where(Contact.phone_e164 == sender)
+        )
+    assert (stored, contacts) == (0, 0)
 
 
 async def test_a_batch_counts_per_contact_and_reopens_a_closed_conversation(

@@ -96,8 +96,14 @@ async def receive_inbound(
     conversations upserted, the 24-hour window opened (WhatsApp), keywords applied, a
     ``replied`` or ``opt_out`` event each. A provider's replay of a message already stored is
     skipped, whole. Each step is one statement for the batch, except the keywords' consent
-    changes (rare, one contact at a time)."""
+    changes (rare, one contact at a time). The channel is held until the transaction ends, as
+    for any message written (``messages`` has no foreign keys); a channel deleted since the
+    callback was stored takes its callbacks with it, so there is nothing to store."""
     if not events:
+        return
+    held = await MessageRepository(session).channel(channel.tenant_id, channel.id, hold=True)
+    if held is None:
+        log.warning("inbox.channel_deleted", channel_id=str(channel.id), dropped=len(events))
         return
     tenant = await get_tenant(session, channel.tenant_id)
     now = utcnow()

@@ -3,7 +3,9 @@ by one ``herald worker``, end to end; baseline: the same server's ``/healthz``.
 
 ``size`` messages wait ``sent`` with their provider ids (one ``INSERT … SELECT``). Every
 callback (form body and ``X-Twilio-Signature`` over the channel's public status URL) is
-built before the clock starts; then they are posted ``CONCURRENCY`` at a time, and the clock
+built, as bytes on the wire, before the clock starts; then they are posted ``CONCURRENCY`` at
+a time over keep-alive connections (``bench.wire``: the client shares the two cores with the
+server, so it must cost next to nothing), and the clock
 runs until every message is ``delivered``: the accept path (channel read, signature check,
 a row in the next group commit) and the processor (claim, parse, one UPDATE per batch, its
 events) together.
