@@ -156,3 +156,47 @@ async def test_a_message_whose_contact_is_gone_enrolls_no_one_and_stops_no_sweep
     assert await run_drips(db, utcnow()) == 2
 
     assert sorted(await _enrollments(db, campaign_id)) == kept
+
+
+async def test_a_sweep_keeps_each_tenants_drip_to_its_own_contacts_and_events(
+    client: httpx.AsyncClient,
+    db: Database,
+    app: FastAPI,
+    tenant: TenantFixture,
+    other_tenant: TenantFixture,
+    sim: SimServer,
+) -> None:
+    """Both tenants run a drip to the same numbers; one sweep moves both, each within its own
+    tenant, and a click in one tenant stops no one in the other."""
+    campaigns: dict[UUID, UUID] = {}
+    for owner in (tenant, other_tenant):
+        channel = await make_channel(db, app, owner.id, sim)
+        await many_contacts(db, owner.id, 2, noon_zone())
+        made = await create(client, owner, channel.id)
+        campaigns[owner.id] = UUID(made["id"])
+        await _drip(db, owner.id, campaigns[owner.id])
+        sent = await client.post(f"/v1/campaigns/{made['id']}/send", headers=owner.headers)
+        assert sent.status_code == 202, sent.text
+    now = utcnow()
+    theirs = sorted((await _by_round(db, campaigns[other_tenant.id]))[0])
+    await _event(db, other_tenant.id, campaigns[other_tenant.id], theirs[0], "clicked")
+
+    assert await run_drips(db, now) == 3
+
+    tenant_of = {campaign: owner for owner, campaign in campaigns.items()}
+    async with db.system_session() as session:
+        rows = (
+            await session.execute(
+                select(Message.tenant_id, Message.campaign_id).where(
+                    Message.campaign_id.in_(campaigns.values())
+                )
+            )
+        ).all()
+    assert len(rows) == 4 + 3  # both launches, then step one for everyone but the clicker
+    assert all(owner == tenant_of[campaign] for owner, campaign in rows)
+    ours = await _enrollments(db, campaigns[tenant.id])
+    assert {e.step_position for e in ours.values()} == {1}
+    assert {e.stopped_reason for e in ours.values()} == {None}
+    others = await _enrollments(db, campaigns[other_tenant.id])
+    assert others[theirs[0]].stopped_reason is StopReason.clicked
+    assert others[theirs[1]].step_position == 1
