@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from herald.audit.service import install_audit_listener
+from herald.hook import routes as hook_routes
+from herald.hook.lane import CallbackLane
 from herald.kit.collector import tune_process_for_serving
 from herald.kit.crypto import configure_keyring, load_keyring
 from herald.kit.database import Database, database_url
@@ -94,7 +96,8 @@ def create_app(
     install_audit_listener()
     app.state.metrics = Metrics()
     # The last added runs first: request id and logging around everything, then the real
-    # client, then the body limit before any route reads a byte.
+    # client, then the body limit before any route reads a byte, then provider callbacks.
+    app.add_middleware(CallbackLane, routes=hook_routes.callbacks.routes)
     app.add_middleware(
         BodyLimitMiddleware, limits=BodyLimits(settings.max_body_bytes, settings.body_limits)
     )

@@ -3,15 +3,11 @@ signature authenticate them), Meta's handshake and ``GET /v1/hooks/stats`` (View
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
-from fastapi.routing import APIRoute
-from pydantic import TypeAdapter, ValidationError
 
 from herald.auth.dependencies import Viewer
 from herald.hook import service
@@ -20,36 +16,9 @@ from herald.kit.database import Database
 from herald.kit.models import utcnow
 from herald.settings import Settings
 
-CallbackEndpoint = Callable[[UUID, Request], Awaitable[Response]]
-_CHANNEL_ID: TypeAdapter[UUID] = TypeAdapter(UUID)
-
-
-class CallbackRoute(APIRoute):
-    """A provider callback: the endpoint takes the channel id and the request, nothing else,
-    so this route calls it directly instead of through FastAPI's per-request dependency
-    solving and response serialization, which cost more than storing the callback does
-    (callbacks arrive at the rate messages are sent). The OpenAPI description is FastAPI's,
-    from the endpoint's signature as usual; a channel id that is not a UUID is the same 422."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint: CallbackEndpoint = self.endpoint
-
-        async def handle(request: Request) -> Response:
-            return await endpoint(_channel_id(request.path_params["channel_id"]), request)
-
-        return handle
-
-
-def _channel_id(raw: str) -> UUID:
-    try:
-        return _CHANNEL_ID.validate_python(raw)
-    except ValidationError as exc:
-        errors = [{**error, "loc": ("path", "channel_id")} for error in exc.errors()]
-        raise RequestValidationError(errors) from exc
-
-
 router = APIRouter(prefix="/v1/hooks", tags=["webhooks"])
-callbacks = APIRouter(prefix="/v1/hooks", tags=["webhooks"], route_class=CallbackRoute)
+callbacks = APIRouter(prefix="/v1/hooks", tags=["webhooks"])
+"""The provider callbacks; ``hook.lane`` serves them ahead of FastAPI's routing."""
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 NOT_STORED: dict[int | str, dict[str, Any]] = {
     503: {
