@@ -55,6 +55,25 @@ async def test_a_blanked_callback_is_not_requeued(
     assert other.processed_at is not None and other.attempts == 2
 
 
+async def test_only_the_whole_number_is_blanked_not_a_longer_one_that_contains_it(
+    client: httpx.AsyncClient, db: Database, tenant: TenantFixture
+) -> None:
+    channel = await make_channel(db, tenant.id, "twilio")
+    senders = {"erased": SENDER, "longer": "+1" + SENDER[1:] + "9", "ends alike": "+4" + SENDER[1:]}
+    for name, sender in senders.items():
+        callback = twilio_inbound(channel.id, f"SM-{name.replace(' ', '-')}", "Hello", sender)
+        answer = await client.post(callback.path, content=callback.body, headers=callback.headers)
+        assert answer.status_code == 200, answer.text
+    await process_all(db)
+
+    async with db.tenant_session(tenant.id) as session:
+        assert await forget_number(session, tenant.id, SENDER) == 1
+
+    payloads = {e.dedupe_key: e.payload for e in await stored_events(db, channel.id)}
+    assert payloads["SM-erased"] == b""
+    assert payloads["SM-longer"] != b"" and payloads["SM-ends-alike"] != b""
+
+
 async def test_a_blanked_callback_is_not_counted_as_failed(
     client: httpx.AsyncClient, db: Database, tenant: TenantFixture, other_tenant: TenantFixture
 ) -> None:

@@ -273,11 +273,16 @@ class HookRepository(Repository):
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def blank_mentioning(self, tenant_id: UUID, digits: str, now: datetime) -> int:
-        """Empty the stored bodies of a tenant's callbacks that contain ``digits`` (a number
-        without its ``+``: Meta's ``wa_id``, Vonage's ``msisdn``, Twilio's ``%2B``-encoded
-        form all spell it so). The rows stay, so a provider's retry is still a replay; one
-        not processed yet is settled, since its sender is gone. Erasure is rare: scanning the
-        tenant's bodies is acceptable there."""
+        """Empty the stored bodies of a tenant's callbacks that contain ``digits`` as a whole
+        number (a number without its ``+``: Meta's ``wa_id``, Vonage's ``msisdn``, Twilio's
+        ``%2B``-encoded form all spell it so), not inside a longer run of digits (another
+        person's number that ends with it, a provider's id). The rows stay, so a provider's
+        retry is still a replay; one not processed yet is settled, since its sender is gone.
+        Erasure is rare: scanning the tenant's bodies is acceptable there (``position`` picks
+        the candidates; the pattern runs on those only, over the body with any byte that is
+        not printable ASCII escaped, so it reads any body)."""
+        if not digits.isdigit():
+            raise ValueError(f"not a number's digits: {digits!r}")
         result = await self.session.execute(
             text(
                 """
@@ -285,9 +290,16 @@ class HookRepository(Repository):
                 SET payload = ''::bytea, error = :blanked,
                     processed_at = COALESCE(processed_at, :now)
                 WHERE tenant_id = :tenant_id AND position(CAST(:digits AS bytea) IN payload) > 0
+                  AND encode(payload, 'escape') ~ ('(^|[^0-9])' || :number || '([^0-9]|$)')
                 """
             ),
-            {"tenant_id": tenant_id, "digits": digits.encode(), "now": now, "blanked": BLANKED},
+            {
+                "tenant_id": tenant_id,
+                "digits": digits.encode(),
+                "number": digits,
+                "now": now,
+                "blanked": BLANKED,
+            },
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
