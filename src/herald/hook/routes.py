@@ -3,6 +3,7 @@ signature authenticate them), Meta's handshake and ``GET /v1/hooks/stats`` (View
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -20,11 +21,13 @@ router = APIRouter(prefix="/v1/hooks", tags=["webhooks"])
 callbacks = APIRouter(prefix="/v1/hooks", tags=["webhooks"])
 """The provider callbacks; ``hook.lane`` serves them ahead of FastAPI's routing."""
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-NOT_STORED: dict[int | str, dict[str, Any]] = {
+CALLBACK_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The provider's signature is missing or does not match."},
+    413: {"description": "The body is larger than any provider's callback (256 KiB)."},
     503: {
         "description": "The callback could not be stored; it is not acknowledged, so the "
         "provider sends it again."
-    }
+    },
 }
 
 
@@ -81,20 +84,6 @@ def _twiml(duplicate: bool) -> Response:
     return Response(TWIML, media_type="text/xml", headers=headers)
 
 
-@callbacks.post(
-    "/twilio/{channel_id}/status", summary="Twilio status callback", responses=NOT_STORED
-)
-async def twilio_status(channel_id: UUID, request: Request) -> Response:
-    return _twiml(await _accept(request, "twilio", channel_id))
-
-
-@callbacks.post(
-    "/twilio/{channel_id}/inbound", summary="Twilio incoming message", responses=NOT_STORED
-)
-async def twilio_inbound(channel_id: UUID, request: Request) -> Response:
-    return _twiml(await _accept(request, "twilio", channel_id))
-
-
 @router.get(
     "/whatsapp/{channel_id}",
     response_class=PlainTextResponse,
@@ -105,72 +94,39 @@ async def whatsapp_handshake(channel_id: UUID, request: Request) -> str:
     return await service.handshake(db, channel_id, request.query_params)
 
 
-@callbacks.post(
-    "/whatsapp/{channel_id}",
-    summary="WhatsApp Cloud API callback",
-    response_model=HookAnswer,
-    responses=NOT_STORED,
-)
-async def whatsapp(channel_id: UUID, request: Request) -> Response:
-    return _json(await _accept(request, "whatsapp", channel_id))
+Answer = Callable[[bool], Response]
+CALLBACKS: list[tuple[str, str, str, Answer]] = [
+    ("POST", "/twilio/{channel_id}/status", "Twilio status callback", _twiml),
+    ("POST", "/twilio/{channel_id}/inbound", "Twilio incoming message", _twiml),
+    ("POST", "/whatsapp/{channel_id}", "WhatsApp Cloud API callback", _json),
+    ("GET", "/vonage/{channel_id}", "Vonage delivery receipt or incoming message (GET)", _json),
+    ("POST", "/vonage/{channel_id}", "Vonage delivery receipt or incoming message", _json),
+    ("GET", "/vonage/{channel_id}/inbound", "Vonage incoming message (GET)", _json),
+    ("POST", "/vonage/{channel_id}/inbound", "Vonage incoming message", _json),
+    ("GET", "/mitto/{channel_id}", "Mitto delivery report (GET)", _json),
+    ("POST", "/mitto/{channel_id}", "Mitto delivery report", _json),
+    ("POST", "/simulator/{channel_id}", "Simulator receipt or incoming message", _json),
+]
+"""Every callback route: method, path (its first segment names the provider), summary, and
+how its answer is written."""
 
 
-@callbacks.get(
-    "/vonage/{channel_id}",
-    summary="Vonage delivery receipt or incoming message (GET)",
-    response_model=HookAnswer,
-    responses=NOT_STORED,
-)
-@callbacks.post(
-    "/vonage/{channel_id}",
-    summary="Vonage delivery receipt or incoming message",
-    response_model=HookAnswer,
-    responses=NOT_STORED,
-)
-async def vonage(channel_id: UUID, request: Request) -> Response:
-    return _json(await _accept(request, "vonage", channel_id))
+def _endpoint(slug: str, answer: Answer) -> Callable[[UUID, Request], Awaitable[Response]]:
+    async def callback(channel_id: UUID, request: Request) -> Response:
+        return answer(await _accept(request, slug, channel_id))
+
+    return callback
 
 
-@callbacks.get(
-    "/vonage/{channel_id}/inbound",
-    summary="Vonage incoming message (GET)",
-    response_model=HookAnswer,
-    responses=NOT_STORED,
-)
-@callbacks.post(
-    "/vonage/{channel_id}/inbound",
-    summary="Vonage incoming message",
-    response_model=HookAnswer,
-    responses=NOT_STORED,
-)
-async def vonage_inbound(channel_id: UUID, request: Request) -> Response:
-    return _json(await _accept(request, "vonage", channel_id))
-
-
-@callbacks.get(
-    "/mitto/{channel_id}",
-    summary="Mitto delivery report (GET)",
-    response_model=HookAnswer,
-    responses=NOT_STORED,
-)
-@callbacks.post(
-    "/mitto/{channel_id}",
-    summary="Mitto delivery report",
-    response_model=HookAnswer,
-    responses=NOT_STORED,
-)
-async def mitto(channel_id: UUID, request: Request) -> Response:
-    return _json(await _accept(request, "mitto", channel_id))
-
-
-@callbacks.post(
-    "/simulator/{channel_id}",
-    summary="Simulator receipt or incoming message",
-    response_model=HookAnswer,
-    responses=NOT_STORED,
-)
-async def simulator(channel_id: UUID, request: Request) -> Response:
-    return _json(await _accept(request, "simulator", channel_id))
+for method, path, summary, answer in CALLBACKS:
+    callbacks.add_api_route(
+        path,
+        _endpoint(path.split("/")[1], answer),
+        methods=[method],
+        summary=summary,
+        response_model=HookAnswer if answer is _json else None,
+        responses=CALLBACK_ERRORS,
+    )
 
 
 @router.get("/stats", response_model=HookStatsList, summary="Callbacks per channel")
