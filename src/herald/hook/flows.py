@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.channel.models import Channel
 from herald.hook.handlers import HANDLERS
 from herald.hook.repository import HookChannel, HookRepository, Settled, Stored
+from herald.kit.context import SYSTEM, bind_actor
 from herald.kit.database import Database
 from herald.kit.models import utcnow
 from herald.message.receipts import ChannelReceipt, apply_receipts
@@ -167,6 +168,7 @@ async def _handle(
         return
     try:
         async with db.tenant_session(channel.tenant_id) as session:
+            bind_actor(session, SYSTEM, channel.tenant_id)  # audited as Herald's own work
             found = await session.get(Channel, channel.id)
             if found is None:
                 raise LookupError(f"channel {channel.id} is gone")

@@ -8,6 +8,7 @@ import asyncio
 import uvicorn
 from uvicorn.loops.auto import auto_loop_factory
 
+from herald.audit.service import install_audit_listener
 from herald.hook.flows import ProcessPolicy, run_processor
 from herald.kit.collector import tune_process_for_serving
 from herald.kit.database import database_url
@@ -66,6 +67,7 @@ async def _work(url: str, concurrency: int, shutdown_timeout: float) -> None:
     process, and a killed process leaves no job to recover. When procrastinate returns (a
     signal), the loop finishes its batch, records it, and stops.
     """
+    install_audit_listener()  # what callbacks change is audited, as what API requests change is
     tasks = build_task_app(url)
     stop = asyncio.Event()
     policy = DispatchPolicy()
