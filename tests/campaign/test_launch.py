@@ -1,5 +1,6 @@
 """The launch statement: send times under quiet hours (zones, laws, DST, local schedules),
-frequency caps, A/B shares, per-contact rendering, and a double launch adding nothing."""
+frequency caps, A/B shares, per-contact rendering, a double launch adding nothing, and the
+unique key refusing what a plain insert would double."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from herald.campaign import launch as launching
 from herald.campaign import service
 from herald.campaign.models import CampaignStatus
 from herald.campaign.quiet import Window, earliest, law_for
+from herald.campaign.repository import CampaignRepository
 from herald.contact.eligibility import Purpose
 from herald.kit.database import Database
 from herald.message.models import Message
@@ -116,6 +120,29 @@ async def test_a_double_launch_adds_nothing(
         assert await launching.run(session, plan) == 3
         assert await launching.run(session, plan) == 0
     assert len(await send_times(db, made["id"])) == 3
+
+
+async def test_a_plain_insert_into_a_begun_round_fails_instead_of_doubling(
+    client: httpx.AsyncClient, db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer
+) -> None:
+    """A round without messages is written without ``ON CONFLICT``; should one be begun
+    after all, the unique key refuses the statement rather than write a second message."""
+    channel = await make_channel(db, app, tenant.id, sim)
+    for _ in range(2):
+        await contact(db, tenant.id)
+    made = await create(client, tenant, channel.id)
+    async with db.tenant_session(tenant.id) as session:
+        campaign = await service.get_campaign(session, tenant.id, UUID(made["id"]))
+        tenant_row = await service.get_tenant(session, tenant.id)
+        plan = await launching.plan(session, tenant_row, campaign, datetime.now(UTC), 0)
+        repo = CampaignRepository(session)
+        where = plan.parts.all()
+        assert await repo.launch(plan.launch, where, skip_existing=False) == 2
+        with pytest.raises(IntegrityError, match="uq_messages_tenant_id_contact_id_campaign_id"):
+            async with session.begin_nested():
+                await repo.launch(plan.launch, where, skip_existing=False)
+        assert await repo.launch(plan.launch, where, skip_existing=True) == 0
+    assert len(await send_times(db, made["id"])) == 2
 
 
 async def test_the_frequency_cap_skips_contacts_at_the_cap(

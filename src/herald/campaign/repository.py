@@ -220,11 +220,40 @@ def _one_of(choices: int, *conditions: ColumnElement[bool]) -> ColumnElement[boo
     return and_(*conditions) if choices > 1 else true()
 
 
-def launch_statement(launch: Launch, where: Sequence[ColumnElement[bool]]) -> Any:
-    """The launch's ``INSERT … SELECT … ON CONFLICT DO NOTHING``. The eligible contacts are
-    a materialized CTE: planned on their own, the anti-joins (do-not-contact, suppression)
-    are hashed; the hash-based variant and sender conditions, whose selectivity the planner
-    cannot know, only meet the already chosen rows."""
+LAUNCH_COLUMNS = (
+    "id",
+    "tenant_id",
+    "channel_id",
+    "contact_id",
+    "campaign_id",
+    "campaign_round",
+    "variant_id",
+    "direction",
+    "purpose",
+    "to_address",
+    "from_address",
+    "body",
+    "template",
+    "encoding",
+    "segments",
+    "cost_micros",
+    "currency",
+    "next_attempt_at",
+    "queued_at",
+    "created_at",
+    "updated_at",
+)
+"""The columns the launch statement writes, in the order of its ``SELECT``."""
+
+
+def launch_statement(
+    launch: Launch, where: Sequence[ColumnElement[bool]], *, skip_existing: bool = True
+) -> Any:
+    """The launch's ``INSERT … SELECT``, with ``ON CONFLICT DO NOTHING`` when the round may
+    hold messages already (``skip_existing``). The eligible contacts are a materialized CTE:
+    planned on their own, the anti-joins (do-not-contact, suppression) are hashed; the
+    hash-based variant and sender conditions, whose selectivity the planner cannot know, only
+    meet the already chosen rows."""
     eligible = (
         select(
             Contact.id,
@@ -290,39 +319,12 @@ def launch_statement(launch: Launch, where: Sequence[ColumnElement[bool]]) -> An
         now,
         now,
     ).select_from(source)
-    stmt = (
-        insert(Message)
-        .from_select(
-            [
-                "id",
-                "tenant_id",
-                "channel_id",
-                "contact_id",
-                "campaign_id",
-                "campaign_round",
-                "variant_id",
-                "direction",
-                "purpose",
-                "to_address",
-                "from_address",
-                "body",
-                "template",
-                "encoding",
-                "segments",
-                "cost_micros",
-                "currency",
-                "next_attempt_at",
-                "queued_at",
-                "created_at",
-                "updated_at",
-            ],
-            rows,
-        )
-        .on_conflict_do_nothing(
-            index_elements=["tenant_id", "contact_id", "campaign_id", "campaign_round"]
-        )
+    stmt = insert(Message).from_select(LAUNCH_COLUMNS, rows)
+    if not skip_existing:
+        return stmt
+    return stmt.on_conflict_do_nothing(
+        index_elements=["tenant_id", "contact_id", "campaign_id", "campaign_round"]
     )
-    return stmt
 
 
 class CampaignRepository(Repository):
@@ -538,10 +540,14 @@ class CampaignRepository(Repository):
         )
         return row[0], row[1], [(c[0], int(c[1])) for c in counted]
 
-    async def launch(self, launch: Launch, where: Sequence[ColumnElement[bool]]) -> int:
-        """Materialize the audience into queued messages in one statement; a contact who has
-        this round's message already is skipped (a double launch adds nothing)."""
-        stmt = launch_statement(launch, where).returning(Message.id).cte("added")
+    async def launch(
+        self, launch: Launch, where: Sequence[ColumnElement[bool]], *, skip_existing: bool
+    ) -> int:
+        """Materialize the audience into queued messages in one statement. With
+        ``skip_existing``, a contact who has this round's message already is skipped (a
+        double launch adds nothing); without it, such a message is a unique violation."""
+        stmt = launch_statement(launch, where, skip_existing=skip_existing)
+        stmt = stmt.returning(Message.id).cte("added")
         added = await self.session.scalar(select(func.count()).select_from(stmt))
         return int(added or 0)
 
