@@ -74,6 +74,28 @@ async def test_send_times_follow_each_contacts_zone_the_law_and_dst(
     assert times[florida] == datetime(2026, 3, 8, 12, 0, tzinfo=UTC)  # 08:00 EDT, after DST
 
 
+async def test_a_contact_no_place_covers_is_timed_in_its_own_zone(
+    client: httpx.AsyncClient, db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer
+) -> None:
+    """Send times are worked out per place (prefix and contact zone) when the plan is made;
+    a contact that joins the audience after that is timed on its own, not dropped."""
+    tokyo_midnight = datetime(2026, 3, 8, 15, 0, tzinfo=UTC)
+    channel = await make_channel(db, app, tenant.id, sim)
+    known = await contact(db, tenant.id, timezone="Europe/London")
+    made = await create(client, tenant, channel.id, quiet_hours={"start": "07:00", "end": "22:00"})
+    async with db.tenant_session(tenant.id) as session:
+        campaign = await service.get_campaign(session, tenant.id, UUID(made["id"]))
+        tenant_row = await service.get_tenant(session, tenant.id)
+        plan = await launching.plan(session, tenant_row, campaign, tokyo_midnight, 0)
+        late = await contact(db, tenant.id, "+819012345678", timezone="Asia/Tokyo")
+        assert await launching.run(session, plan) == 2
+    times = await send_times(db, made["id"])
+    wide = Window.of(QuietHours(start="07:00", end="22:00"))
+    assert times[known] == tokyo_midnight
+    assert times[late] == earliest(tokyo_midnight, "Asia/Tokyo", wide)
+    assert times[late] == datetime(2026, 3, 8, 22, 0, tzinfo=UTC)  # 07:00 in Tokyo
+
+
 async def test_a_local_time_schedule_sends_at_that_hour_in_each_zone(
     client: httpx.AsyncClient, db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer
 ) -> None:

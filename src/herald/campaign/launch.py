@@ -98,7 +98,8 @@ async def plan(
     parts = await conditions(session, campaign, cap_of(campaign, tenant), now)
     window = window_of(campaign, tenant)
     places = [
-        _place(prefix, sample, window) for prefix, sample in await repo.prefixes(parts.audience)
+        _place(prefix, zone, sample, window)
+        for prefix, zone, sample in await repo.prefixes(parts.audience)
     ]
     prices = await load_price_table(session, tenant.id, senders[0].provider, campaign.kind, now)
     start, local_start = _start(campaign, now)
@@ -121,11 +122,12 @@ async def plan(
     return Plan(campaign, tenant, senders, composed, parts, launch, prices)
 
 
-def _place(prefix: str, sample: str, window: Window) -> Place:
+def _place(prefix: str, contact_zone: str, sample: str, window: Window) -> Place:
     hours = window.narrowed(law_for(sample))
     return Place(
         prefix=prefix,
-        zone=zone_of_number(sample),
+        contact_zone=contact_zone,
+        zone=contact_zone or zone_of_number(sample),
         start_minute=hours.start_minute,
         end_minute=hours.end_minute,
         country=_country(sample),
