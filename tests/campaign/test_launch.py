@@ -10,7 +10,7 @@ from uuid import UUID
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from herald.campaign import launch as launching
@@ -159,7 +159,9 @@ async def test_a_plain_insert_into_a_begun_round_fails_instead_of_doubling(
         plan = await launching.plan(session, tenant_row, campaign, datetime.now(UTC), 0)
         repo = CampaignRepository(session)
         where = plan.parts.all()
+        work_mem = await session.scalar(text("SHOW work_mem"))
         assert await repo.launch(plan.launch, where, skip_existing=False) == 2
+        assert await session.scalar(text("SHOW work_mem")) == work_mem  # the launch's is undone
         with pytest.raises(IntegrityError, match="uq_messages_tenant_id_contact_id_campaign_id"):
             async with session.begin_nested():
                 await repo.launch(plan.launch, where, skip_existing=False)
