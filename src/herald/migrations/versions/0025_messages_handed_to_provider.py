@@ -39,7 +39,8 @@ IF EXISTS (
     SELECT 1 FROM gone g
     WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = g.tenant_id)
       AND (EXISTS (SELECT 1 FROM messages m
-                   WHERE m.channel_id = g.id AND ({handed}))
+                   WHERE m.channel_id = g.id
+                     AND (m.provider_message_id IS NOT NULL OR m.status <> 'queued'))
            OR EXISTS (SELECT 1 FROM messages m
                       WHERE m.tenant_id = g.tenant_id AND m.status = 'queued'
                         AND m.channel_id = g.id))) THEN
@@ -70,7 +71,7 @@ def upgrade() -> None:
         f"CREATE INDEX IF NOT EXISTS {INDEX}_handed "
         f"ON messages (channel_id, provider_message_id) WHERE {HANDED}"
     )
-    op.execute(CHECK.format(handed=HANDED))
+    op.execute(CHECK)
     op.drop_index(INDEX, table_name="messages")
     op.execute(f"ALTER INDEX {INDEX}_handed RENAME TO {INDEX}")
 
