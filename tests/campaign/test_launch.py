@@ -1,5 +1,6 @@
 """The launch statement: send times under quiet hours (zones, laws, DST, local schedules),
-frequency caps, A/B shares, per-contact rendering, and a double launch adding nothing."""
+frequency caps, A/B shares, per-contact rendering, a double launch adding nothing, and the
+unique key refusing what a plain insert would double."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import httpx
+import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from herald.campaign import launch as launching
 from herald.campaign import service
 from herald.campaign.models import CampaignStatus
 from herald.campaign.quiet import Window, earliest, law_for
+from herald.campaign.repository import CampaignRepository
 from herald.contact.eligibility import Purpose
 from herald.kit.database import Database
 from herald.message.models import Message
@@ -70,6 +74,28 @@ async def test_send_times_follow_each_contacts_zone_the_law_and_dst(
     assert times[florida] == datetime(2026, 3, 8, 12, 0, tzinfo=UTC)  # 08:00 EDT, after DST
 
 
+async def test_a_contact_no_place_covers_is_timed_in_its_own_zone(
+    client: httpx.AsyncClient, db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer
+) -> None:
+    """Send times are worked out per place (prefix and contact zone) when the plan is made;
+    a contact that joins the audience after that is timed on its own, not dropped."""
+    tokyo_midnight = datetime(2026, 3, 8, 15, 0, tzinfo=UTC)
+    channel = await make_channel(db, app, tenant.id, sim)
+    known = await contact(db, tenant.id, timezone="Europe/London")
+    made = await create(client, tenant, channel.id, quiet_hours={"start": "07:00", "end": "22:00"})
+    async with db.tenant_session(tenant.id) as session:
+        campaign = await service.get_campaign(session, tenant.id, UUID(made["id"]))
+        tenant_row = await service.get_tenant(session, tenant.id)
+        plan = await launching.plan(session, tenant_row, campaign, tokyo_midnight, 0)
+        late = await contact(db, tenant.id, "+819012345678", timezone="Asia/Tokyo")
+        assert await launching.run(session, plan) == 2
+    times = await send_times(db, made["id"])
+    wide = Window.of(QuietHours(start="07:00", end="22:00"))
+    assert times[known] == tokyo_midnight
+    assert times[late] == earliest(tokyo_midnight, "Asia/Tokyo", wide)
+    assert times[late] == datetime(2026, 3, 8, 22, 0, tzinfo=UTC)  # 07:00 in Tokyo
+
+
 async def test_a_local_time_schedule_sends_at_that_hour_in_each_zone(
     client: httpx.AsyncClient, db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer
 ) -> None:
@@ -116,6 +142,31 @@ async def test_a_double_launch_adds_nothing(
         assert await launching.run(session, plan) == 3
         assert await launching.run(session, plan) == 0
     assert len(await send_times(db, made["id"])) == 3
+
+
+async def test_a_plain_insert_into_a_begun_round_fails_instead_of_doubling(
+    client: httpx.AsyncClient, db: Database, app: FastAPI, tenant: TenantFixture, sim: SimServer
+) -> None:
+    """A round without messages is written without ``ON CONFLICT``; should one be begun
+    after all, the unique key refuses the statement rather than write a second message."""
+    channel = await make_channel(db, app, tenant.id, sim)
+    for _ in range(2):
+        await contact(db, tenant.id)
+    made = await create(client, tenant, channel.id)
+    async with db.tenant_session(tenant.id) as session:
+        campaign = await service.get_campaign(session, tenant.id, UUID(made["id"]))
+        tenant_row = await service.get_tenant(session, tenant.id)
+        plan = await launching.plan(session, tenant_row, campaign, datetime.now(UTC), 0)
+        repo = CampaignRepository(session)
+        where = plan.parts.all()
+        work_mem = await session.scalar(text("SHOW work_mem"))
+        assert await repo.launch(plan.launch, where, skip_existing=False) == 2
+        assert await session.scalar(text("SHOW work_mem")) == work_mem  # the launch's is undone
+        with pytest.raises(IntegrityError, match="uq_messages_tenant_id_contact_id_campaign_id"):
+            async with session.begin_nested():
+                await repo.launch(plan.launch, where, skip_existing=False)
+        assert await repo.launch(plan.launch, where, skip_existing=True) == 0
+    assert len(await send_times(db, made["id"])) == 2
 
 
 async def test_the_frequency_cap_skips_contacts_at_the_cap(

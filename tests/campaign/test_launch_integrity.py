@@ -113,6 +113,41 @@ async def test_a_channel_with_launched_messages_stays(
     assert gone.status_code == 204
 
 
+@pytest.mark.parametrize(
+    ("status", "provider_id"),
+    [("sent", "SM-1"), ("failed", None), ("queued", "SM-2")],
+    ids=["sent", "failed-before-sending", "queued-again"],
+)
+async def test_a_channel_whose_messages_left_the_queue_stays(
+    client: httpx.AsyncClient,
+    db: Database,
+    app: FastAPI,
+    tenant: TenantFixture,
+    other_tenant: TenantFixture,
+    sim: SimServer,
+    status: str,
+    provider_id: str | None,
+) -> None:
+    """The channel and provider id index holds only messages handed over or out of the queue
+    (migration 0025): the channel-in-use check finds the others among the tenant's queued."""
+    channel_id = await _launched(client, db, app, tenant, sim)
+    other_channel = await _launched(client, db, app, other_tenant, sim)
+    async with db.system_session() as session:
+        await session.execute(
+            text(
+                "UPDATE messages SET status = :status, provider_message_id = :provider_id "
+                "WHERE channel_id = :channel_id"
+            ),
+            {"status": status, "provider_id": provider_id, "channel_id": channel_id},
+        )
+
+    refused = await client.delete(f"/v1/channels/{channel_id}", headers=tenant.headers)
+    assert refused.status_code == 409, refused.text
+    url = f"/v1/channels/{other_channel}"
+    assert (await client.delete(url, headers=tenant.headers)).status_code == 404
+    assert (await client.delete(url, headers=other_tenant.headers)).status_code == 409
+
+
 async def test_a_deleted_tenant_takes_its_messages(
     client: httpx.AsyncClient,
     db: Database,

@@ -98,7 +98,8 @@ async def plan(
     parts = await conditions(session, campaign, cap_of(campaign, tenant), now)
     window = window_of(campaign, tenant)
     places = [
-        _place(prefix, sample, window) for prefix, sample in await repo.prefixes(parts.audience)
+        _place(prefix, zone, sample, window)
+        for prefix, zone, sample in await repo.prefixes(parts.audience)
     ]
     prices = await load_price_table(session, tenant.id, senders[0].provider, campaign.kind, now)
     start, local_start = _start(campaign, now)
@@ -121,11 +122,12 @@ async def plan(
     return Plan(campaign, tenant, senders, composed, parts, launch, prices)
 
 
-def _place(prefix: str, sample: str, window: Window) -> Place:
+def _place(prefix: str, contact_zone: str, sample: str, window: Window) -> Place:
     hours = window.narrowed(law_for(sample))
     return Place(
         prefix=prefix,
-        zone=zone_of_number(sample),
+        contact_zone=contact_zone,
+        zone=contact_zone or zone_of_number(sample),
         start_minute=hours.start_minute,
         end_minute=hours.end_minute,
         country=_country(sample),
@@ -190,14 +192,21 @@ def _charges(prices: PriceTable, places: list[Place], composed: list[Composed]) 
 
 
 async def run(session: AsyncSession, plan_: Plan) -> int:
-    """Write the messages; returns how many were added."""
+    """Write the messages; returns how many were added.
+
+    Every caller holds the campaign's row (``FOR UPDATE``), so no other transaction writes
+    this round meanwhile: a round without messages yet is written by a plain insert, which
+    skips the per-row conflict probe of ``ON CONFLICT`` (a tenth of a launch's time). A round
+    already begun (a drip step, an A/B winner, a repeated launch) skips the contacts it has.
+    The unique key guards both: a message written twice fails the launch, never doubles."""
     repo = CampaignRepository(session)
     audience = plan_.campaign.audience
     if "phones" in audience:
         await repo.contacts_for_numbers(plan_.tenant.id, audience["phones"])
     where: list[ColumnElement[bool]] = plan_.parts.all()
     await repo.hold_senders(plan_.tenant.id, [s.channel_id for s in plan_.launch.senders])
-    added = await repo.launch(plan_.launch, where)
+    started = await repo.has_messages(plan_.tenant.id, plan_.campaign.id, plan_.launch.round)
+    added = await repo.launch(plan_.launch, where, skip_existing=started)
     for composed in plan_.composed:
         if composed.source is not None:
             await _render_each(session, plan_, composed)

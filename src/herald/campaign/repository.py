@@ -61,9 +61,11 @@ PENDING = (MessageStatus.queued.value, MessageStatus.sending.value)
 
 @dataclass(frozen=True)
 class Place:
-    """One number prefix of an audience: its zone, its marketing hours and its country."""
+    """One number prefix of an audience with one contact time zone ('' for none): the zone its
+    messages keep (the contact's, else the number's), its marketing hours and its country."""
 
     prefix: str
+    contact_zone: str
     zone: str | None
     start_minute: int
     end_minute: int
@@ -135,15 +137,50 @@ def spread(key: Any, size: int, salt: str = "") -> ColumnElement[int]:
 
 
 def _places(launch: Launch) -> Any:
-    rows = [(p.prefix, p.zone, p.start_minute, p.end_minute, p.country) for p in launch.places]
-    return values(
+    """The places with each one's send time, worked out once per place rather than once per
+    message (a materialized CTE: inlined, the expression would run for every joined row)."""
+    rows = [
+        (p.prefix, p.contact_zone, p.zone, p.start_minute, p.end_minute, p.country)
+        for p in launch.places
+    ]
+    given = values(
         column("prefix", String),
+        column("contact_zone", String),
         column("zone", String),
         column("start_minute", Integer),
         column("end_minute", Integer),
         column("country", String),
-        name="p",
-    ).data(rows or [("", None, 0, 1440, "")])
+        name="given",
+    ).data(rows or [("", "", None, 0, 1440, "")])
+    g = given.c
+    zone = func.coalesce(g.zone, launch.tenant_zone)
+    at = send_time(launch, zone, g.start_minute, g.end_minute)
+    return select(given, at.label("send_at")).cte("p").prefix_with("MATERIALIZED")
+
+
+@dataclass(frozen=True)
+class Placed:
+    """How a contact's row meets its place: the join condition, its send time and country."""
+
+    on: ColumnElement[bool]
+    send_at: Any
+    country: ColumnElement[str]
+
+
+def placed(launch: Launch, places: Any, phone: Any, timezone: Any) -> Placed:
+    """A contact meets the place of its number prefix and its own zone. A contact no place
+    covers (one changed since the places were read) is timed on its own, in its zone or the
+    tenant's, with the default hours and the ``*`` price."""
+    p = places.c
+    own_zone = func.coalesce(timezone, launch.tenant_zone)
+    fallback = send_time(launch, own_zone, launch.default_start_minute, launch.default_end_minute)
+    return Placed(
+        on=and_(
+            p.prefix == func.substr(phone, 1, 5), p.contact_zone == func.coalesce(timezone, "")
+        ),
+        send_at=func.coalesce(p.send_at, fallback),
+        country=func.coalesce(p.country, ""),
+    )
 
 
 def _variants(launch: Launch) -> Any:
@@ -220,11 +257,46 @@ def _one_of(choices: int, *conditions: ColumnElement[bool]) -> ColumnElement[boo
     return and_(*conditions) if choices > 1 else true()
 
 
-def launch_statement(launch: Launch, where: Sequence[ColumnElement[bool]]) -> Any:
-    """The launch's ``INSERT … SELECT … ON CONFLICT DO NOTHING``. The eligible contacts are
-    a materialized CTE: planned on their own, the anti-joins (do-not-contact, suppression)
-    are hashed; the hash-based variant and sender conditions, whose selectivity the planner
-    cannot know, only meet the already chosen rows."""
+LAUNCH_WORK_MEM = "256MB"
+"""Memory for the launch statement's sorts and materialized audience (about 60 bytes per
+contact): at PostgreSQL's default of 4 MB a million-contact audience is written to a
+temporary file and read back, a tenth of the statement's time. One launch statement at a
+time per campaign, and the value is restored right after it."""
+
+LAUNCH_COLUMNS = (
+    "id",
+    "tenant_id",
+    "channel_id",
+    "contact_id",
+    "campaign_id",
+    "campaign_round",
+    "variant_id",
+    "direction",
+    "purpose",
+    "to_address",
+    "from_address",
+    "body",
+    "template",
+    "encoding",
+    "segments",
+    "cost_micros",
+    "currency",
+    "next_attempt_at",
+    "queued_at",
+    "created_at",
+    "updated_at",
+)
+"""The columns the launch statement writes, in the order of its ``SELECT``."""
+
+
+def launch_statement(
+    launch: Launch, where: Sequence[ColumnElement[bool]], *, skip_existing: bool = True
+) -> Any:
+    """The launch's ``INSERT … SELECT``, with ``ON CONFLICT DO NOTHING`` when the round may
+    hold messages already (``skip_existing``). The eligible contacts are a materialized CTE:
+    planned on their own, the anti-joins (do-not-contact, suppression) are hashed; the
+    hash-based variant and sender conditions, whose selectivity the planner cannot know, only
+    meet the already chosen rows."""
     eligible = (
         select(
             Contact.id,
@@ -244,10 +316,7 @@ def launch_statement(launch: Launch, where: Sequence[ColumnElement[bool]]) -> An
         _senders(launch),
     )
     spot = spread(c.id, 100)
-    zone = func.coalesce(c.timezone, places.c.zone, launch.tenant_zone)
-    start_m = func.coalesce(places.c.start_minute, launch.default_start_minute)
-    end_m = func.coalesce(places.c.end_minute, launch.default_end_minute)
-    country = func.coalesce(places.c.country, "")
+    place = placed(launch, places, c.phone_e164, c.timezone)
     source = (
         eligible.join(
             variants, _one_of(len(launch.variants), spot >= variants.c.low, spot < variants.c.high)
@@ -259,10 +328,10 @@ def launch_statement(launch: Launch, where: Sequence[ColumnElement[bool]]) -> An
                 senders.c.position == spread(c.id, len(launch.senders), "-sender"),
             ),
         )
-        .outerjoin(places, places.c.prefix == func.substr(c.phone_e164, 1, 5))
+        .outerjoin(places, place.on)
         .outerjoin(
             charges,
-            and_(charges.c.country == country, charges.c.variant_id == variants.c.variant_id),
+            and_(charges.c.country == place.country, charges.c.variant_id == variants.c.variant_id),
         )
     )
     now = func.now()
@@ -285,44 +354,17 @@ def launch_statement(launch: Launch, where: Sequence[ColumnElement[bool]]) -> An
         cast(variants.c.segments, Integer),
         cast(charges.c.cost, BigInteger),
         cast(charges.c.currency, String),
-        send_time(launch, zone, start_m, end_m),
+        place.send_at,
         now,
         now,
         now,
     ).select_from(source)
-    stmt = (
-        insert(Message)
-        .from_select(
-            [
-                "id",
-                "tenant_id",
-                "channel_id",
-                "contact_id",
-                "campaign_id",
-                "campaign_round",
-                "variant_id",
-                "direction",
-                "purpose",
-                "to_address",
-                "from_address",
-                "body",
-                "template",
-                "encoding",
-                "segments",
-                "cost_micros",
-                "currency",
-                "next_attempt_at",
-                "queued_at",
-                "created_at",
-                "updated_at",
-            ],
-            rows,
-        )
-        .on_conflict_do_nothing(
-            index_elements=["tenant_id", "contact_id", "campaign_id", "campaign_round"]
-        )
+    stmt = insert(Message).from_select(LAUNCH_COLUMNS, rows)
+    if not skip_existing:
+        return stmt
+    return stmt.on_conflict_do_nothing(
+        index_elements=["tenant_id", "contact_id", "campaign_id", "campaign_round"]
     )
-    return stmt
 
 
 class CampaignRepository(Repository):
@@ -498,15 +540,17 @@ class CampaignRepository(Repository):
 
     # --- audience ---------------------------------------------------------------------------
 
-    async def prefixes(self, where: Sequence[ColumnElement[bool]]) -> list[tuple[str, str]]:
-        """Each number prefix of the audience and one number with it (hashed, not sorted)."""
+    async def prefixes(self, where: Sequence[ColumnElement[bool]]) -> list[tuple[str, str, str]]:
+        """Each number prefix of the audience with each contact zone found with it ('' for
+        none) and one number of theirs (hashed, not sorted)."""
         prefix = func.substr(Contact.phone_e164, 1, 5)
+        zone = func.coalesce(Contact.timezone, "")
         rows = await self.session.execute(
-            select(prefix, func.min(Contact.phone_e164))
+            select(prefix, zone, func.min(Contact.phone_e164))
             .where(*where, Contact.phone_e164.is_not(None))
-            .group_by(prefix)
+            .group_by(prefix, zone)
         )
-        return [(row[0], row[1]) for row in rows]
+        return [(row[0], row[1], row[2]) for row in rows]
 
     async def reasons(self, where: Sequence[ColumnElement[bool]], reason: Any) -> dict[str, int]:
         """How many audience contacts each rule leaves out (the first they fail)."""
@@ -520,30 +564,39 @@ class CampaignRepository(Repository):
         """The first and last send time of the audience and, per variant, how many recipients
         and in which country: the preflight's view of what a launch would write."""
         places = _places(launch)
-        zone = func.coalesce(Contact.timezone, places.c.zone, launch.tenant_zone)
-        start_m = func.coalesce(places.c.start_minute, launch.default_start_minute)
-        end_m = func.coalesce(places.c.end_minute, launch.default_end_minute)
-        when = send_time(launch, zone, start_m, end_m)
-        joined = Contact.__table__.outerjoin(
-            places, places.c.prefix == func.substr(Contact.phone_e164, 1, 5)
-        )
+        place = placed(launch, places, Contact.phone_e164, Contact.timezone)
+        when = place.send_at
+        joined = Contact.__table__.outerjoin(places, place.on)
         row = (
             await self.session.execute(
                 select(func.min(when), func.max(when)).select_from(joined).where(*where)
             )
         ).one()
-        country = func.coalesce(places.c.country, "")
+        country = place.country
         counted = await self.session.execute(
             select(country, func.count()).select_from(joined).where(*where).group_by(country)
         )
         return row[0], row[1], [(c[0], int(c[1])) for c in counted]
 
-    async def launch(self, launch: Launch, where: Sequence[ColumnElement[bool]]) -> int:
-        """Materialize the audience into queued messages in one statement; a contact who has
-        this round's message already is skipped (a double launch adds nothing)."""
-        stmt = launch_statement(launch, where).returning(Message.id).cte("added")
+    async def launch(
+        self, launch: Launch, where: Sequence[ColumnElement[bool]], *, skip_existing: bool
+    ) -> int:
+        """Materialize the audience into queued messages in one statement. With
+        ``skip_existing``, a contact who has this round's message already is skipped (a
+        double launch adds nothing); without it, such a message is a unique violation."""
+        stmt = launch_statement(launch, where, skip_existing=skip_existing)
+        stmt = stmt.returning(Message.id).cte("added")
+        previous = await self._set_work_mem(LAUNCH_WORK_MEM)
         added = await self.session.scalar(select(func.count()).select_from(stmt))
+        await self._set_work_mem(previous)
         return int(added or 0)
+
+    async def _set_work_mem(self, value: str) -> str:
+        """Set ``work_mem`` for the rest of the transaction; returns the value it had."""
+        previous = await self.session.scalar(
+            select(func.current_setting("work_mem"), func.set_config("work_mem", value, True))
+        )
+        return str(previous)
 
     async def hold_senders(self, tenant_id: UUID, channel_ids: Sequence[UUID]) -> None:
         """Lock the tenant and the launch's channels against deletion until the transaction

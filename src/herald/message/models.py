@@ -67,7 +67,13 @@ class Message(IdMixin, TenantScopedMixin, TimestampMixin, Base):
             postgresql_where=text("status = 'queued'"),
         ),
         Index("ix_messages_tenant_id_created_at", "tenant_id", "created_at"),
-        Index("ix_messages_channel_id_provider_message_id", "channel_id", "provider_message_id"),
+        Index(
+            "ix_messages_channel_id_provider_message_id",
+            "channel_id",
+            "provider_message_id",
+            # a launched message (queued, no provider id yet) enters it only once claimed: 0025
+            postgresql_where=text("provider_message_id IS NOT NULL OR status <> 'queued'"),
+        ),
     )
 
     tenant_id: Mapped[UUID] = mapped_column()
