@@ -6,9 +6,12 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+from sqlalchemy import select
 
 from herald.contact.dnc_hash import phone_hash
+from herald.contact.models import Contact
 from herald.kit.context import Role
+from herald.kit.database import Database
 from tests.conftest import MakeTenant, TenantFixture
 from tests.contact.helpers import create_contact
 
@@ -164,6 +167,33 @@ class TestDnc:
     def test_hash_is_per_tenant(self) -> None:
         a, b = uuid4(), uuid4()
         assert phone_hash(a, "+14155552671") != phone_hash(b, "+14155552671")
+
+    async def test_stored_hash_follows_the_number(
+        self, client: httpx.AsyncClient, db: Database, make_tenant: MakeTenant
+    ) -> None:
+        """PostgreSQL's ``contacts.phone_hash`` is Python's hash, per tenant, through an edit
+        and an erasure (the number's hash goes with the number)."""
+        shop, other = await make_tenant(), await make_tenant()
+        mine = await create_contact(client, shop, phone="+14155552671")
+        theirs = await create_contact(client, other, phone="+14155552671")
+
+        async def stored(contact_id: str) -> str | None:
+            async with db.system_session() as session:
+                found: str | None = await session.scalar(
+                    select(Contact.phone_hash).where(Contact.id == contact_id)
+                )
+                return found
+
+        assert await stored(mine["id"]) == phone_hash(shop.id, "+14155552671")
+        assert await stored(theirs["id"]) == phone_hash(other.id, "+14155552671")
+        url = f"/v1/contacts/{mine['id']}"
+        edited = await client.patch(url, json={"phone": "+14155552672"}, headers=shop.headers)
+        assert edited.status_code == 200, edited.text
+        assert await stored(mine["id"]) == phone_hash(shop.id, "+14155552672")
+        erased = await client.delete(f"{url}?erase=true", headers=shop.headers)
+        assert erased.status_code == 204, erased.text
+        assert await stored(mine["id"]) is None
+        assert await stored(theirs["id"]) == phone_hash(other.id, "+14155552671")
 
 
 class TestSuppressionRules:

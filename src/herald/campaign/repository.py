@@ -585,11 +585,11 @@ class CampaignRepository(Repository):
         ``skip_existing``, a contact who has this round's message already is skipped (a
         double launch adds nothing); without it, such a message is a unique violation."""
         stmt = launch_statement(launch, where, skip_existing=skip_existing)
-        stmt = stmt.returning(Message.id).cte("added")
         previous = await self._set_work_mem(LAUNCH_WORK_MEM)
-        added = await self.session.scalar(select(func.count()).select_from(stmt))
+        # The statement's own row count: RETURNING would hold every new id until the end.
+        result = await self.session.execute(stmt.execution_options(preserve_rowcount=True))
         await self._set_work_mem(previous)
-        return int(added or 0)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def _set_work_mem(self, value: str) -> str:
         """Set ``work_mem`` for the rest of the transaction; returns the value it had."""

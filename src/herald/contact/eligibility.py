@@ -15,7 +15,6 @@ from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 
-from herald.contact.dnc_hash import phone_hash_sql
 from herald.contact.models import (
     ChannelKind,
     ConsentStatus,
@@ -39,7 +38,7 @@ def on_dnc_list() -> ColumnElement[bool]:
     """True when the contact's number is on its tenant's do-not-contact list."""
     return exists().where(
         DoNotContact.tenant_id == Contact.tenant_id,
-        DoNotContact.phone_hash == phone_hash_sql(Contact.tenant_id, Contact.phone_e164),
+        DoNotContact.phone_hash == Contact.phone_hash,
     )
 
 

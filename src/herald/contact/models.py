@@ -8,10 +8,11 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Computed, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from herald.contact.dnc_hash import PHONE_HASH_SQL
 from herald.contact.fields import MAX_LENGTHS
 from herald.kit.models import Base, IdMixin, TenantScopedMixin, TimestampMixin, str_enum, utcnow
 
@@ -108,6 +109,11 @@ class Contact(IdMixin, TenantScopedMixin, TimestampMixin, Base):
     """Not indexed alone: every index of this table starts with it (see 0008)."""
     phone_e164: Mapped[str | None] = mapped_column(String(16))
     """E.164; NULL only once the contact is erased."""
+    phone_hash: Mapped[str | None] = mapped_column(
+        String(64), Computed(PHONE_HASH_SQL, persisted=True)
+    )
+    """The do-not-contact hash of the number, kept by PostgreSQL (migration 0026): audiences
+    match the list by it instead of hashing every contact's number on each read."""
     email: Mapped[str | None] = mapped_column(String(320))
     first_name: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["first_name"]))
     last_name: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["last_name"]))

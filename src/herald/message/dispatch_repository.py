@@ -80,8 +80,7 @@ _CLAIM = text(
                      = 'opted_out' THEN 'opted_out'
                 WHEN EXISTS (SELECT 1 FROM do_not_contact d
                              WHERE d.tenant_id = k.tenant_id
-                               AND d.phone_hash = encode(sha256(convert_to(
-                                   concat(k.tenant_id, k.phone_e164), 'UTF8')), 'hex'))
+                               AND d.phone_hash = k.phone_hash)
                      THEN 'do_not_contact'
            END AS refusal,
            r.message_id IS NOT NULL AS compliance

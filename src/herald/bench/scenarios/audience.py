@@ -58,10 +58,8 @@ SEED = text(
 DNC = text(
     """
     INSERT INTO do_not_contact (id, tenant_id, phone_hash, reason, created_at)
-    SELECT gen_random_uuid(), tenant_id,
-           encode(sha256(convert_to(tenant_id::text || phone_e164, 'UTF8')), 'hex'),
-           'request', now()
-    FROM (SELECT tenant_id, phone_e164, row_number() OVER () AS n FROM contacts
+    SELECT gen_random_uuid(), tenant_id, phone_hash, 'request', now()
+    FROM (SELECT tenant_id, phone_hash, row_number() OVER () AS n FROM contacts
           WHERE tenant_id = :tenant_id AND sms_status = 'opted_in' AND last_sent_at IS NULL) c
     WHERE n % :every = 5
     """
