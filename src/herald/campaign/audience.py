@@ -139,7 +139,7 @@ def _rules(
     ]
     if marketing:
         rules.append(("no_consent", status.in_([s.value for s in CONSENTED])))
-        rules.append(("suppressed", not_(recently_messaged(kind))))
+        rules.append(("suppressed", not_(recently_messaged(campaign.tenant_id, kind))))
         if cap is not None:
             rules.append(("frequency_cap", Contact.id.not_in(_capped(campaign, cap, now))))
     return rules

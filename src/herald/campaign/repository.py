@@ -183,15 +183,24 @@ def placed(launch: Launch, places: Any, phone: Any, timezone: Any) -> Placed:
     )
 
 
+def _split(launch: Launch) -> bool:
+    """The audience is split by spot: several variants, or one that covers part of it."""
+    whole = [(v.low, v.high) for v in launch.variants] == [(0, 100)]
+    return not whole
+
+
 def _variants(launch: Launch) -> Any:
+    """Split, one row per spot of ``[0, 100)`` a variant's range holds, so that a contact
+    meets its variant by one hash lookup of its spot (a spot no range holds, outside an A/B
+    test's share, meets none); else the one variant, for everyone."""
     rows = [
-        (v.variant_id, v.low, v.high, v.body, v.template, v.encoding, v.segments)
+        (spot, v.variant_id, v.body, v.template, v.encoding, v.segments)
         for v in launch.variants
+        for spot in (range(v.low, v.high) if _split(launch) else [0])
     ]
     return values(
+        column("spot", BigInteger),
         column("variant_id", Uuid),
-        column("low", Integer),
-        column("high", Integer),
         column("body", Text),
         column("template", JSONB),
         column("encoding", String),
@@ -293,20 +302,22 @@ def launch_statement(
     launch: Launch, where: Sequence[ColumnElement[bool]], *, skip_existing: bool = True
 ) -> Any:
     """The launch's ``INSERT … SELECT``, with ``ON CONFLICT DO NOTHING`` when the round may
-    hold messages already (``skip_existing``). The eligible contacts are a materialized CTE:
-    planned on their own, the anti-joins (do-not-contact, suppression) are hashed; the
-    hash-based variant and sender conditions, whose selectivity the planner cannot know, only
-    meet the already chosen rows."""
+    hold messages already (``skip_existing``). The eligible contacts are planned on their own
+    (the window function that numbers them keeps them apart, without a materialized copy):
+    the anti-join with the do-not-contact list is hashed; each
+    contact's spot (its variant) is hashed there once, and the sender condition, whose
+    selectivity the planner cannot know, only meets the already chosen rows."""
+    split = _split(launch)
     eligible = (
         select(
             Contact.id,
             Contact.phone_e164,
             Contact.timezone,
             func.row_number().over().label("ordinal"),
+            (spread(Contact.id, 100) if split else literal(0, BigInteger)).label("spot"),
         )
         .where(*where)
         .cte("eligible")
-        .prefix_with("MATERIALIZED")
     )
     c = eligible.c
     places, variants, charges, senders = (
@@ -315,12 +326,9 @@ def launch_statement(
         _charges(launch),
         _senders(launch),
     )
-    spot = spread(c.id, 100)
     place = placed(launch, places, c.phone_e164, c.timezone)
     source = (
-        eligible.join(
-            variants, _one_of(len(launch.variants), spot >= variants.c.low, spot < variants.c.high)
-        )
+        eligible.join(variants, variants.c.spot == c.spot if split else true())
         .join(
             senders,
             _one_of(

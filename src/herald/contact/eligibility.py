@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 
 from herald.contact.models import (
     ChannelKind,
@@ -42,16 +42,24 @@ def on_dnc_list() -> ColumnElement[bool]:
     )
 
 
-def recently_messaged(channel: ChannelKind) -> ColumnElement[bool]:
-    """True when an active, unexpired suppression rule's window covers ``last_sent_at``."""
-    return exists().where(
-        SuppressionRule.tenant_id == Contact.tenant_id,
-        SuppressionRule.is_active.is_(True),
-        or_(SuppressionRule.expires_at.is_(None), SuppressionRule.expires_at > func.now()),
-        or_(SuppressionRule.channel.is_(None), SuppressionRule.channel == channel),
-        Contact.last_sent_at
-        > func.now() - func.make_interval(0, 0, 0, SuppressionRule.window_days),
+def recently_messaged(tenant_id: UUID, channel: ChannelKind) -> ColumnElement[bool]:
+    """True when an active, unexpired suppression rule's window covers ``last_sent_at``.
+
+    Some rule covers it exactly when the longest window does, so the rules are read once per
+    statement (an uncorrelated subquery) and each contact costs one comparison; no rule, or
+    no ``last_sent_at``, is false."""
+    longest = (
+        select(func.max(SuppressionRule.window_days))
+        .where(
+            SuppressionRule.tenant_id == tenant_id,
+            SuppressionRule.is_active.is_(True),
+            or_(SuppressionRule.expires_at.is_(None), SuppressionRule.expires_at > func.now()),
+            or_(SuppressionRule.channel.is_(None), SuppressionRule.channel == channel),
+        )
+        .scalar_subquery()
     )
+    since = func.now() - func.make_interval(0, 0, 0, longest)
+    return func.coalesce(Contact.last_sent_at > since, false())
 
 
 def eligible(tenant_id: UUID, channel: ChannelKind, purpose: Purpose) -> list[ColumnElement[bool]]:
@@ -65,7 +73,7 @@ def eligible(tenant_id: UUID, channel: ChannelKind, purpose: Purpose) -> list[Co
         ~on_dnc_list(),
     ]
     if purpose is Purpose.marketing:
-        conditions.append(~recently_messaged(channel))
+        conditions.append(~recently_messaged(tenant_id, channel))
     return conditions
 
 

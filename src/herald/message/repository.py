@@ -178,7 +178,9 @@ class MessageRepository(Repository):
                     Contact.blocked,
                     consent_column(kind),
                     on_dnc_list(),
-                    recently_messaged(kind) if purpose is Purpose.marketing else literal(False),
+                    recently_messaged(tenant_id, kind)
+                    if purpose is Purpose.marketing
+                    else literal(False),
                     and_(*eligible(tenant_id, kind, purpose)),
                 ).where(Contact.tenant_id == tenant_id, Contact.id == contact_id)
             )

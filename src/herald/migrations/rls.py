@@ -29,11 +29,15 @@ def enable_tenant_rls(table: str) -> None:
     """Grant the app role DML on ``table`` and confine it to the current tenant's rows."""
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}")
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-    op.execute(
-        f"CREATE POLICY tenant_isolation ON {table} TO {APP_ROLE} "
-        f"USING (tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid) "
-        f"WITH CHECK (tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid)"
-    )
+    op.execute(f"CREATE POLICY tenant_isolation ON {table} TO {APP_ROLE} {tenant_policy_sql()}")
+
+
+def tenant_policy_sql(column: str = "tenant_id", *, check: bool = True) -> str:
+    """The tenant policy's clauses: ``column`` is the current tenant. The tenant is read by a
+    scalar subquery, once per statement, not once per row (migration 0027)."""
+    current = f"(SELECT NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid)"
+    using = f"USING ({column} = {current})"
+    return f"{using} WITH CHECK ({column} = {current})" if check else using
 
 
 def grant_app_role(table: str, privileges: str = "SELECT, INSERT, UPDATE, DELETE") -> None:
