@@ -120,3 +120,22 @@ async def test_other_tenants_rows_never_match(db: Database, make_tenant: MakeTen
             )
         ).all()
     assert found == []
+
+
+async def test_other_tenants_rules_never_suppress(db: Database, make_tenant: MakeTenant) -> None:
+    """Suppression reads the tenant's own rules even where row-level security does not apply
+    (the owner's session): another tenant's longer window leaves this audience alone."""
+    shop, other = await make_tenant(), await make_tenant()
+    ids = await seed(db, shop)
+    async with db.tenant_session(other.id) as session:
+        session.add(SuppressionRule(tenant_id=other.id, name="quarter", window_days=90))
+    async with db.system_session() as session:
+        found = set(
+            (
+                await session.scalars(
+                    select(Contact.id).where(*eligible(shop.id, ChannelKind.sms, Purpose.marketing))
+                )
+            ).all()
+        )
+    assert ids["sent_20_days_ago"] in found
+    assert ids["sent_2_days_ago"] not in found
