@@ -193,10 +193,11 @@ def _variants(launch: Launch) -> Any:
     """Split, one row per spot of ``[0, 100)`` a variant's range holds, so that a contact
     meets its variant by one hash lookup of its spot (a spot no range holds, outside an A/B
     test's share, meets none); else the one variant, for everyone."""
+    split = _split(launch)
     rows = [
         (spot, v.variant_id, v.body, v.template, v.encoding, v.segments)
         for v in launch.variants
-        for spot in (range(v.low, v.high) if _split(launch) else [0])
+        for spot in (range(v.low, v.high) if split else [0])
     ]
     return values(
         column("spot", BigInteger),
@@ -304,9 +305,9 @@ def launch_statement(
     """The launch's ``INSERT … SELECT``, with ``ON CONFLICT DO NOTHING`` when the round may
     hold messages already (``skip_existing``). The eligible contacts are planned on their own
     (the window function that numbers them keeps them apart, without a materialized copy):
-    the anti-join with the do-not-contact list is hashed; each
-    contact's spot (its variant) is hashed there once, and the sender condition, whose
-    selectivity the planner cannot know, only meets the already chosen rows."""
+    the anti-join with the do-not-contact list is hashed, each contact's spot (its variant) is
+    hashed there once, and the sender condition, whose selectivity the planner cannot know,
+    only meets the already chosen rows."""
     split = _split(launch)
     eligible = (
         select(
