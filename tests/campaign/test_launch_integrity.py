@@ -9,6 +9,7 @@ from uuid import UUID
 
 import httpx
 import pytest
+import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -38,6 +39,22 @@ async def _launched(
     return channel.id
 
 
+@pytest_asyncio.fixture
+async def both_launched(
+    client: httpx.AsyncClient,
+    db: Database,
+    app: FastAPI,
+    tenant: TenantFixture,
+    other_tenant: TenantFixture,
+    sim: SimServer,
+) -> tuple[UUID, UUID]:
+    """A launched campaign in each tenant; their channels (``tenant``'s first)."""
+    return (
+        await _launched(client, db, app, tenant, sim),
+        await _launched(client, db, app, other_tenant, sim),
+    )
+
+
 async def _messages(db: Database, tenant_id: UUID) -> dict[UUID, UUID | None]:
     """The tenant's messages: id → contact id."""
     async with db.system_session() as session:
@@ -48,16 +65,8 @@ async def _messages(db: Database, tenant_id: UUID) -> dict[UUID, UUID | None]:
 
 
 async def test_launched_ids_are_distinct_version_7_uuids(
-    client: httpx.AsyncClient,
-    db: Database,
-    app: FastAPI,
-    tenant: TenantFixture,
-    other_tenant: TenantFixture,
-    sim: SimServer,
+    db: Database, tenant: TenantFixture, other_tenant: TenantFixture, both_launched: object
 ) -> None:
-    await _launched(client, db, app, tenant, sim)
-    await _launched(client, db, app, other_tenant, sim)
-
     ids = [*await _messages(db, tenant.id), *await _messages(db, other_tenant.id)]
 
     assert len(set(ids)) == 2 * RECIPIENTS
@@ -68,13 +77,10 @@ async def test_launched_ids_are_distinct_version_7_uuids(
 async def test_deleting_a_contact_unlinks_its_messages(
     client: httpx.AsyncClient,
     db: Database,
-    app: FastAPI,
     tenant: TenantFixture,
     other_tenant: TenantFixture,
-    sim: SimServer,
+    both_launched: object,
 ) -> None:
-    await _launched(client, db, app, tenant, sim)
-    await _launched(client, db, app, other_tenant, sim)
     before = await _messages(db, tenant.id)
     others = await _messages(db, other_tenant.id)
     message_id, contact_id = next(iter(before.items()))
@@ -121,17 +127,15 @@ async def test_a_channel_with_launched_messages_stays(
 async def test_a_channel_whose_messages_left_the_queue_stays(
     client: httpx.AsyncClient,
     db: Database,
-    app: FastAPI,
     tenant: TenantFixture,
     other_tenant: TenantFixture,
-    sim: SimServer,
+    both_launched: tuple[UUID, UUID],
     status: str,
     provider_id: str | None,
 ) -> None:
     """The channel and provider id index holds only messages handed over or out of the queue
     (migration 0025): the channel-in-use check finds the others among the tenant's queued."""
-    channel_id = await _launched(client, db, app, tenant, sim)
-    other_channel = await _launched(client, db, app, other_tenant, sim)
+    channel_id, other_channel = both_launched
     async with db.system_session() as session:
         await session.execute(
             text(
@@ -149,15 +153,8 @@ async def test_a_channel_whose_messages_left_the_queue_stays(
 
 
 async def test_a_deleted_tenant_takes_its_messages(
-    client: httpx.AsyncClient,
-    db: Database,
-    app: FastAPI,
-    tenant: TenantFixture,
-    other_tenant: TenantFixture,
-    sim: SimServer,
+    db: Database, tenant: TenantFixture, other_tenant: TenantFixture, both_launched: object
 ) -> None:
-    await _launched(client, db, app, tenant, sim)
-    await _launched(client, db, app, other_tenant, sim)
     others = await _messages(db, other_tenant.id)
 
     async with db.system_session() as session:
